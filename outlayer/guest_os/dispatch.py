@@ -1,0 +1,63 @@
+"""NEAR syscalls 400-499 as wasm imports, generated from the one table in outlayer.syscalls.
+
+Each syscall becomes an unchecked host function (the fast path) that unpacks its raw
+u64 arguments, brings the gas counter up to date with the fuel the guest burnt since the
+last host call, runs the VMLogic method of the same name, and hands the remaining gas
+back to wasmtime as fuel. Any exception becomes a trap; the real error waits in the
+session for the runner.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from collections.abc import Callable
+
+import wasmtime
+
+from outlayer.guest_os import session as _session
+from outlayer.host import fastcall
+from outlayer.syscalls import SYSCALL_MODULE, SYSCALLS, Syscall
+
+_U64 = ctypes.c_uint64
+_U32 = ctypes.c_uint32
+
+
+def _make_callback(sc: Syscall) -> Callable[[int | None, int | None, int, int], int]:
+    read_args = fastcall.arg_reader(["i64"] * len(sc.params))
+    name = sc.name
+    result = sc.result
+    current = _session._current
+
+    def callback(env: int | None, caller: int | None, args: int, nargs: int) -> int:
+        s = current.session
+        try:
+            logic = s.logic
+            fuel = s.fuel
+            if s.metered:
+                logic.gas.sync_fuel(fuel.get_fuel())
+            value = getattr(logic, name)(*read_args(args))
+            if s.metered:
+                fuel.set_fuel(logic.gas.remaining_fuel())
+            if result == "u64":
+                _U64.from_address(args).value = value
+            elif result == "u32":
+                _U32.from_address(args).value = value
+            return 0
+        except BaseException as exc:  # noqa: BLE001 - every failure must become a trap
+            s.error = exc
+            return fastcall.new_trap(f"outlayer: {type(exc).__name__}")
+
+    return callback
+
+
+def define_syscalls(linker: wasmtime.Linker, *, module: str = SYSCALL_MODULE,
+                    by_number: bool = True) -> None:
+    """Define every syscall of the table on `linker`.
+
+    by_number=True: the QuickJS guest namespace (import name = number);
+    by_number=False with module="env": NEAR's own names, for direct wasm contracts.
+    """
+    for sc in SYSCALLS:
+        results = {"u64": ["i64"], "u32": ["i32"], None: []}[sc.result]
+        fastcall.define(linker, module, str(sc.nr) if by_number else sc.name,
+                        ["i64"] * len(sc.params), results, _make_callback(sc))

@@ -1,0 +1,115 @@
+"""Thin ctypes access to wasmtime's unchecked host-call path and raw store access.
+
+wasmtime-py's `Linker.define_func` converts every argument through `Val` objects
+(~15 µs per call); the unchecked path hands us the raw argument slots (~1 µs). Guest
+memory and fuel are read through the C API directly for the same reason.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import struct
+from collections.abc import Callable, Sequence
+
+import wasmtime
+from wasmtime import _ffi as ffi
+
+_dll = ffi.dll
+_c = ctypes
+
+UNCHECKED_CB = _c.CFUNCTYPE(_c.c_size_t, _c.c_void_p, _c.c_void_p, _c.c_void_p, _c.c_size_t)
+_FINALIZER = _c.CFUNCTYPE(None, _c.c_void_p)
+
+_define_unchecked = _dll.wasmtime_linker_define_func_unchecked
+_define_unchecked.restype = _c.c_void_p
+_define_unchecked.argtypes = [
+    _c.c_void_p, _c.c_char_p, _c.c_size_t, _c.c_char_p, _c.c_size_t, _c.c_void_p,
+    UNCHECKED_CB, _c.c_void_p, _c.c_void_p,
+]
+
+memory_data = _dll.wasmtime_memory_data
+memory_data.restype = _c.c_void_p
+memory_data.argtypes = [_c.c_void_p, _c.c_void_p]
+memory_data_size = _dll.wasmtime_memory_data_size
+memory_data_size.restype = _c.c_size_t
+memory_data_size.argtypes = [_c.c_void_p, _c.c_void_p]
+
+_get_fuel = _dll.wasmtime_context_get_fuel
+_get_fuel.restype = _c.c_void_p
+_get_fuel.argtypes = [_c.c_void_p, _c.POINTER(_c.c_uint64)]
+_set_fuel = _dll.wasmtime_context_set_fuel
+_set_fuel.restype = _c.c_void_p
+_set_fuel.argtypes = [_c.c_void_p, _c.c_uint64]
+
+_trap_new = _dll.wasmtime_trap_new
+_trap_new.restype = _c.c_void_p
+_trap_new.argtypes = [_c.c_char_p, _c.c_size_t]
+
+_VALTYPES = {"i32": wasmtime.ValType.i32, "i64": wasmtime.ValType.i64}
+
+#: callbacks must outlive every linker that refers to them
+_KEEP: list[object] = []
+
+string_at = _c.string_at
+memmove = _c.memmove
+
+
+def new_trap(message: str) -> int:
+    raw = message.encode()
+    return int(_trap_new(raw, len(raw)))
+
+
+def define(linker: wasmtime.Linker, module: str, name: str, params: Sequence[str],
+           results: Sequence[str], callback: Callable[[int | None, int | None, int, int], int]
+           ) -> None:
+    """Define `module.name` on `linker` with an unchecked callback.
+
+    `callback(env, caller, args_ptr, nargs)` reads its arguments from 16-byte raw slots at
+    `args_ptr`, writes results into the same slots, and returns 0 or a trap pointer.
+    """
+    ty = wasmtime.FuncType([_VALTYPES[p]() for p in params], [_VALTYPES[r]() for r in results])
+    cb = UNCHECKED_CB(callback)
+    _KEEP.append(cb)
+    _KEEP.append(ty)
+    m, n = module.encode(), name.encode()
+    ty_ptr = _c.cast(ty.ptr(), _c.c_void_p)
+    err = _define_unchecked(
+        _c.cast(linker.ptr(), _c.c_void_p), m, len(m), n, len(n), ty_ptr, cb, None, None
+    )
+    if err:
+        raise wasmtime.WasmtimeError._from_ptr(_c.cast(err, _c.POINTER(ffi.wasmtime_error_t)))
+
+
+def arg_reader(types: Sequence[str]) -> Callable[[int], tuple[int, ...]]:
+    """A function that unpacks the raw argument slots as unsigned integers."""
+    if not types:
+        return lambda _ptr: ()
+    fmt = "<" + "".join("Q8x" if t == "i64" else "I12x" for t in types)
+    size = 16 * len(types)
+    unpack = struct.Struct(fmt).unpack
+
+    def read(ptr: int) -> tuple[int, ...]:
+        return unpack(string_at(ptr, size))
+
+    return read
+
+
+def context_ptr(store: wasmtime.Store) -> int:
+    return int(_c.cast(store._context(), _c.c_void_p).value or 0)
+
+
+class Fuel:
+    """Fuel of one store, read and written without wasmtime-py's wrappers."""
+
+    __slots__ = ("_ctx", "_buf")
+
+    def __init__(self, ctx: int) -> None:
+        self._ctx = ctx
+        self._buf = _c.c_uint64(0)
+
+    def get_fuel(self) -> int:
+        _get_fuel(self._ctx, self._buf)
+        return self._buf.value
+
+    def set_fuel(self, fuel: int) -> None:
+        _set_fuel(self._ctx, fuel)
