@@ -81,9 +81,8 @@ class QuickJSRuntime:
             if ex["ol_boot"](store) != 0:  # type: ignore[operator]
                 return errors.InternalError("the QuickJS guest failed to boot")
             # Metering starts here: the contract's own work and NEAR's loading cost.
-            logic.charge_contract_loading(len(code))
+            logic.pay_contract_loading(len(code))
             fuel.set_fuel(logic.gas.remaining_fuel())
-            logic.gas.start_fuel(fuel.get_fuel())
             sess.metered = True
             alloc = ex["ol_alloc"]
             src = alloc(store, len(code) + 1)  # type: ignore[operator]
@@ -125,7 +124,7 @@ def _classify_trap(trap: wasmtime.Trap, sess: _session.Session) -> errors.HostEr
         if not sess.metered:
             return errors.InternalError("the QuickJS guest ran out of boot fuel")
         try:
-            sess.logic.gas.out_of_fuel()
+            sess.logic.on_out_of_fuel()
         except errors.HostError as exc:
             return exc
         return errors.InternalError("out of fuel without a gas error")
