@@ -1,0 +1,173 @@
+"""Core runtime benchmarks (issue 2): prints a table of figures and ratios; asserts nothing.
+
+(a) counter.increment end to end through the Python API, state committed to SQLite:
+    p50 / p99 latency and calls per second;
+(b) CPU-bound JavaScript in OutLayer vs native QuickJS-ng of the same version (PyPI
+    `quickjs-ng`, imported as `quickjs`), same source, same process, as a ratio;
+(c) the cost of one `near.storageRead` from JavaScript (host call and all), from a loop
+    with reads minus the same loop without.
+
+Run: .venv/bin/python benchmarks/bench_core.py [--calls N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from outlayer.chain.simulator import ContractSimulator
+from outlayer.js.runner import runtime
+from outlayer.vm.context import VMContext
+from outlayer.vm.params import DEFAULT_PARAMS
+
+ROOT = Path(__file__).resolve().parent.parent
+BIG_GAS = 10**18  # CPU benchmarks measure time, not NEAR's 300 Tgas cap
+BIG_PARAMS = dataclasses.replace(DEFAULT_PARAMS, max_gas_burnt=BIG_GAS, max_gas_burnt_view=BIG_GAS)
+
+CPU_SOURCE = """
+export function loop(a) { let s = 0; for (let i = 0; i < a.n; i++) { s += i; } return s; }
+export function json(a) {
+  let total = 0;
+  for (let i = 0; i < a.n; i++) {
+    const doc = { id: i, name: "item" + i, tags: ["a", "b", "c"], nested: { x: i * 2, y: [1, 2, 3] } };
+    const text = JSON.stringify(doc);
+    total += JSON.parse(text).nested.x + text.length;
+  }
+  return total;
+}
+export function empty(a) { return 0; }
+"""
+
+READ_SOURCE = """
+export function reads(a) { let n = 0; for (let i = 0; i < a.n; i++) { if (near.storageRead('k') !== null) n++; } return n; }
+export function noreads(a) { let n = 0; for (let i = 0; i < a.n; i++) { if (a.k !== null) n++; } return n; }
+"""
+
+
+class _Dict(dict):  # a StorageView over a plain dict
+    def get(self, key: bytes) -> bytes | None:  # type: ignore[override]
+        return dict.get(self, key)
+
+
+def _pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+
+
+def bench_counter(calls: int) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        sim = ContractSimulator(execution_mode="quickjs", db_path=Path(tmp) / "state.db")
+        sim.deploy("counter.test", ROOT / "examples" / "counter.js")
+        for _ in range(20):  # warm up: compiled module, caches
+            sim.call("counter.test", "increment", {})
+        lat = []
+        t0 = time.perf_counter()
+        for _ in range(calls):
+            t = time.perf_counter()
+            r = sim.call("counter.test", "increment", {})
+            lat.append(time.perf_counter() - t)
+            assert r.status == "success", r.error
+        total = time.perf_counter() - t0
+        sim.close()
+    return {"p50_ms": _pct(lat, 0.5) * 1e3, "p99_ms": _pct(lat, 0.99) * 1e3,
+            "calls_per_s": calls / total}
+
+
+def _run(code: bytes, method: str, args: str) -> tuple[float, object]:
+    ctx = VMContext("bench.test", "bench.test", "bench.test", input=args.encode(),
+                    prepaid_gas=BIG_GAS)
+    t = time.perf_counter()
+    out = runtime().run(code, method, ctx, _Dict(), BIG_PARAMS)
+    dt = time.perf_counter() - t
+    if out.error is not None:
+        raise SystemExit(f"{method} failed: {out.error}")
+    return dt, out
+
+
+def _native(source: str, call: str) -> float:
+    import quickjs  # PyPI quickjs-ng: native QuickJS-ng 0.17
+
+    script = source.replace("export function", "function")
+    t = time.perf_counter()
+    ctx = quickjs.Context()
+    ctx.eval(script)
+    ctx.eval(call)
+    return time.perf_counter() - t
+
+
+def _best(fn, reps: int = 5) -> float:  # noqa: ANN001
+    return min(fn() for _ in range(reps))
+
+
+def bench_cpu() -> list[tuple[str, float, float, int]]:
+    code = CPU_SOURCE.encode()
+    rows = []
+    for name, n in (("loop", 1_000_000), ("json", 20_000)):
+        args = f'{{"n": {n}}}'
+        ours = _best(lambda: _run(code, name, args)[0])  # noqa: B023
+        fuel_gas = _run(code, name, args)[1].burnt_gas  # type: ignore[attr-defined]
+        native = _best(lambda: _native(CPU_SOURCE, f"{name}({args})"))  # noqa: B023
+        rows.append((f"{name} (n={n})", ours, native, fuel_gas))
+    return rows
+
+
+def bench_storage_read(n: int = 20_000) -> float:
+    code = READ_SOURCE.encode()
+    args = f'{{"n": {n}, "k": 1}}'
+    ctx = VMContext("bench.test", "bench.test", "bench.test", input=args.encode(),
+                    prepaid_gas=BIG_GAS)
+    store = _Dict({b"k": b"hello"})
+
+    def timed(method: str) -> float:
+        t = time.perf_counter()
+        out = runtime().run(code, method, ctx, store, BIG_PARAMS)
+        assert out.error is None, out.error
+        return time.perf_counter() - t
+
+    with_reads = min(timed("reads") for _ in range(5))
+    without = min(timed("noreads") for _ in range(5))
+    return (with_reads - without) / n
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--calls", type=int, default=1000)
+    opts = ap.parse_args()
+    console = Console()
+    runtime()  # build/load the guest before timing anything
+
+    c = bench_counter(opts.calls)
+    t = Table(title="(a) counter.increment through ContractSimulator (SQLite, committed)")
+    for col in ("calls", "p50 ms", "p99 ms", "calls/s", "target p50"):
+        t.add_column(col)
+    t.add_row(str(opts.calls), f"{c['p50_ms']:.2f}", f"{c['p99_ms']:.2f}",
+              f"{c['calls_per_s']:.0f}", "<= 5 ms")
+    console.print(t)
+
+    t = Table(title="(b) CPU-bound JS: OutLayer (wasm, fuel on) vs native QuickJS-ng 0.17")
+    for col in ("workload", "OutLayer ms", "native ms", "ratio", "gas (Tgas)", "target"):
+        t.add_column(col)
+    for name, ours, native, gas in bench_cpu():
+        t.add_row(name, f"{ours * 1e3:.1f}", f"{native * 1e3:.1f}", f"{ours / native:.2f}x",
+                  f"{gas / 1e12:.1f}", "<= 2.0x")
+    console.print(t)
+
+    per_read = bench_storage_read()
+    t = Table(title="(c) one near.storageRead from JS (host call, gas, register, JS string)")
+    for col in ("µs per read", "target"):
+        t.add_column(col)
+    t.add_row(f"{per_read * 1e6:.2f}", "<= 5 µs")
+    console.print(t)
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
