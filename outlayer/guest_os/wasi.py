@@ -91,11 +91,25 @@ def fd_write(fd: int, iovs: int, iovs_len: int, nwritten_ptr: int) -> int:
     total = 0
     for i in range(iovs_len):
         ptr, length = struct.unpack("<II", m.read(iovs + 8 * i, 8))
-        data = m.read(ptr, length)
-        s.stdout += data
+        s.stdout += m.read(ptr, length)
         total += length
     m.write(nwritten_ptr, struct.pack("<I", total))
+    _flush_lines(s)
     return ESUCCESS
+
+
+def _flush_lines(s: _session.Session) -> None:
+    """Each complete stdout/stderr line becomes a NEAR log, priced and limited as one."""
+    if b"\n" not in s.stdout:
+        return
+    *lines, rest = bytes(s.stdout).split(b"\n")
+    s.stdout = bytearray(rest)
+    if s.metered:
+        s.logic.gas.sync_fuel(s.fuel.get_fuel())
+    for line in lines:
+        s.logic.log_text(line.decode("utf-8", errors="replace"))
+    if s.metered:
+        s.fuel.set_fuel(s.logic.gas.remaining_fuel())
 
 
 def fd_read(fd: int, iovs: int, iovs_len: int, nread_ptr: int) -> int:

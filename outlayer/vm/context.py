@@ -22,3 +22,6 @@ class VMContext:
     random_seed: bytes = field(default=bytes(32))
     storage_usage: int = 0  # of current_account_id before the call, in bytes
     is_view: bool = False
+    # accounts waiting for this call's return value (NEAR's output_data_receivers); each
+    # makes value_return burn data_receipt_creation_per_byte (send + exec) per byte
+    output_data_receivers: tuple[str, ...] = ()

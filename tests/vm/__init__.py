@@ -1,0 +1,1 @@
+"""Tests of outlayer.vm (NEAR host semantics)."""
