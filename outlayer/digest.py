@@ -32,6 +32,8 @@ def _plain(value: Any) -> Any:
         return value
     if isinstance(value, int):
         return str(value)
+    if isinstance(value, (tuple, list)):
+        return [_plain(v) for v in value]
     raise TypeError(f"no canonical form for {type(value).__name__}")
 
 
