@@ -1,0 +1,30 @@
+"""Fixtures of the example-contract tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from outlayer import ContractSimulator
+
+from .support import Cli
+
+
+@pytest.fixture
+def sim() -> Iterator[ContractSimulator]:
+    """A fresh chain in memory."""
+    with ContractSimulator(execution_mode="quickjs", db_path=":memory:") as simulator:
+        yield simulator
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    """A state file for tests that reopen the chain or use the CLI."""
+    return tmp_path / "state.db"
+
+
+@pytest.fixture
+def cli(db_path: Path) -> Cli:
+    return Cli(db_path)
