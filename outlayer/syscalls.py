@@ -122,6 +122,11 @@ SYSCALLS: tuple[Syscall, ...] = (
        view=True),
     # 480-489: reserved for bls12381_*; 490-499: OutLayer guest-bridge calls
     _s(490, "outlayer_guest_error", "kind msg_len msg_ptr"),
+    # storage_read + register_len + read_register in one host call, priced exactly as those
+    # three: returns u64::MAX on a miss, else the value length; copies the value to buf_ptr
+    # when it fits in buf_len (else it stays in the register for read_register).
+    _s(491, "outlayer_storage_read_into", "key_len key_ptr register_id buf_len buf_ptr", "u64",
+       hot=True),
 )
 
 BY_NR: dict[int, Syscall] = {s.nr: s for s in SYSCALLS}

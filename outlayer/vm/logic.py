@@ -385,6 +385,16 @@ class VMLogic:
         self.registers.set(register_id, value)
         return 1
 
+    def outlayer_storage_read_into(self, key_len: int, key_ptr: int, register_id: int,
+                                   buf_len: int, buf_ptr: int) -> int:
+        """The JS bridge's storage read: one host call, the gas of NEAR's three."""
+        if not self.storage_read(key_len, key_ptr, register_id):
+            return U64_MAX
+        size = self.register_len(register_id)
+        if size <= buf_len:
+            self.read_register(register_id, buf_ptr)
+        return size
+
     def _storage_read_exact(self, key_len: int, key_ptr: int, register_id: int) -> int:
         """storage_read charged step by step, exactly as nearcore orders it."""
         pay = self.gas.pay

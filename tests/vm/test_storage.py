@@ -269,3 +269,23 @@ def test_inconsistent_storage_usage_is_an_internal_error(make_vm: MakeVM) -> Non
     vm = make_vm(storage={b"big": b"x" * 100}, storage_usage=10)
     with pytest.raises(InternalError, match="storage_usage"):
         vm.logic.storage_remove(*vm.put(b"big"), 0)
+
+
+@pytest.mark.parametrize("value", [b"short", b"x" * 300])
+def test_fused_read_costs_what_nears_three_calls_cost(make_vm: MakeVM, value: bytes) -> None:
+    fused, plain = make_vm({b"k": value}), make_vm({b"k": value})
+    klen, kptr = fused.put(b"k")
+    size = fused.logic.outlayer_storage_read_into(klen, kptr, 0, 256, 9000)
+    assert size == len(value)
+    klen2, kptr2 = plain.put(b"k")
+    assert plain.logic.storage_read(klen2, kptr2, 0) == 1
+    assert plain.logic.register_len(0) == len(value)
+    if len(value) <= 256:
+        plain.logic.read_register(0, 9000)
+        assert bytes(fused.memory[9000:9000 + size]) == value
+    assert fused.burnt() == plain.burnt()
+    assert fused.logic.gas.profile() == plain.logic.gas.profile()
+
+
+def test_fused_read_miss(vm: VM) -> None:
+    assert vm.logic.outlayer_storage_read_into(*vm.put(b"nope"), 0, 64, 9000) == U64_MAX
