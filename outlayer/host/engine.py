@@ -17,7 +17,9 @@ from pathlib import Path
 
 import wasmtime
 
-#: wasm stack (native) for every instance; fixed so stack overflows happen at the same depth.
+#: native wasm stack of every instance: fixed, so overflows happen at the same depth. 2 MiB
+#: is the most wasmtime-py allows without raising async_stack_size, and ~1.5x what QuickJS
+#: needs before its own limit trips (see outlayer.host.guest_build.JS_STACK_SIZE).
 MAX_WASM_STACK = 2 * 1024 * 1024
 #: how often the wall-clock ticker advances the engine epoch.
 EPOCH_TICK_SECONDS = 0.01

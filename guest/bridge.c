@@ -1,0 +1,679 @@
+/*
+ * OutLayer guest bridge: the wasm exports the host drives, around one QuickJS-ng runtime.
+ *
+ *   ol_alloc / ol_free    buffers the host fills (contract source, method name)
+ *   ol_boot               runtime + context + `near`/`console` globals
+ *   ol_load               compile and evaluate the contract as the ES module "contract.js"
+ *   ol_call               run one exported method with the call's JSON input
+ *
+ * Every failure is reported once through syscall 490 (outlayer_guest_error) with a kind from
+ * outlayer/syscalls.py, then the export returns non-zero. Host-function traps (gas, limits,
+ * panics) unwind the wasm and never come back here. The bridge reads no host time or
+ * entropy itself: QuickJS's clock and Math.random seed come from the host's deterministic
+ * WASI clock.
+ */
+#include <malloc.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bridge.h"
+
+#ifndef OL_JS_STACK_SIZE
+#error "OL_JS_STACK_SIZE comes from outlayer/host/guest_build.py"
+#endif
+#ifndef OL_OOM_RESERVE
+#error "OL_OOM_RESERVE comes from outlayer/host/guest_build.py"
+#endif
+
+#define OL_EXPORT(name) __attribute__((export_name(name), visibility("default")))
+#define OL_MODULE_NAME "contract.js"
+
+JSValue ol_string_ctor = JS_UNDEFINED;
+JSValue ol_bigint_ctor = JS_UNDEFINED;
+
+static JSRuntime *rt;
+static JSContext *ctx;
+static JSValue module_ns = JS_UNDEFINED; /* namespace object of the loaded contract */
+static int loaded;
+
+/* ------------------------------------------------------------------- memory limit */
+
+/* Set when an allocation fails. The host caps linear memory (store limits), so malloc
+   returning NULL is how the cap shows; the flag lets the bridge name the failure
+   MemoryLimitExceeded instead of a generic "out of memory" exception. */
+static int oom;
+/* Released at the first failure so QuickJS can still build the exception and the
+   bridge its report after the heap is full. */
+static void *oom_reserve;
+
+static void note_oom(void)
+{
+    oom = 1;
+    if (oom_reserve) {
+        free(oom_reserve);
+        oom_reserve = NULL;
+    }
+}
+
+static void oom_rearm(void)
+{
+    oom = 0;
+    if (!oom_reserve)
+        oom_reserve = malloc(OL_OOM_RESERVE);
+}
+
+static void *ol_js_calloc(void *opaque, size_t count, size_t size)
+{
+    void *p = calloc(count, size);
+    if (!p && count && size)
+        note_oom();
+    return p;
+}
+
+static void *ol_js_malloc(void *opaque, size_t size)
+{
+    void *p = malloc(size);
+    if (!p && size)
+        note_oom();
+    return p;
+}
+
+static void ol_js_free(void *opaque, void *ptr)
+{
+    free(ptr);
+}
+
+static void *ol_js_realloc(void *opaque, void *ptr, size_t size)
+{
+    void *p;
+    if (size == 0) {
+        free(ptr);
+        return NULL;
+    }
+    p = realloc(ptr, size);
+    if (!p)
+        note_oom();
+    return p;
+}
+
+static size_t ol_js_usable_size(const void *ptr)
+{
+    return malloc_usable_size((void *)ptr);
+}
+
+static const JSMallocFunctions malloc_funcs = {
+    ol_js_calloc, ol_js_malloc, ol_js_free, ol_js_realloc, ol_js_usable_size,
+};
+
+/* ------------------------------------------------------------------- host buffers */
+
+OL_EXPORT("ol_alloc") uint32_t ol_alloc(uint32_t size)
+{
+    void *p = malloc(size ? size : 1);
+    if (!p)
+        note_oom();
+    return (uint32_t)(uintptr_t)p;
+}
+
+OL_EXPORT("ol_free") void ol_free(uint32_t ptr)
+{
+    free((void *)(uintptr_t)ptr);
+}
+
+/* ---------------------------------------------------------------------- reporting */
+
+static void report(int kind, const char *msg, size_t len)
+{
+    ol_outlayer_guest_error((uint64_t)kind, len, OL_PTR(msg));
+}
+
+static void report_str(int kind, const char *msg)
+{
+    report(kind, msg, strlen(msg));
+}
+
+/* Report a built message, or a fixed one when building it ran out of memory. */
+static void report_buf(int kind, ol_buf *b, const char *fallback)
+{
+    if (oom)
+        kind = OL_ERR_MEMORY_LIMIT_EXCEEDED;
+    if (b->failed || !b->data)
+        report_str(kind, fallback);
+    else
+        report(kind, b->data, b->len);
+    ol_buf_free(b);
+}
+
+/* Append a string property of an object (nothing if absent); 1 if something was added. */
+static int put_prop(ol_buf *b, JSValueConst obj, const char *prop)
+{
+    JSValue v = JS_GetPropertyStr(b->ctx, obj, prop);
+    int added = 0;
+    if (JS_IsException(v)) {
+        JS_FreeValue(b->ctx, JS_GetException(b->ctx));
+        return 0;
+    }
+    if (!JS_IsUndefined(v)) {
+        size_t before = b->len;
+        if (ol_buf_put_string_of(b, v) < 0)
+            JS_FreeValue(b->ctx, JS_GetException(b->ctx));
+        added = b->len > before;
+    }
+    JS_FreeValue(b->ctx, v);
+    return added;
+}
+
+/* "<Name>: <message>" of an Error, String(value) of anything else. */
+static void put_error_head(ol_buf *b, JSValueConst exc)
+{
+    if (JS_IsError(exc)) {
+        size_t mark;
+        if (!put_prop(b, exc, "name"))
+            ol_buf_puts(b, "Error");
+        ol_buf_puts(b, ": ");
+        mark = b->len;
+        if (!put_prop(b, exc, "message") && b->data) {
+            b->len = mark - 2; /* no message: drop ": " */
+            b->data[b->len] = '\0';
+        }
+    } else if (ol_buf_put_string_of(b, exc) < 0) {
+        JS_FreeValue(b->ctx, JS_GetException(b->ctx));
+        ol_buf_puts(b, "<exception that has no string form>");
+    }
+}
+
+/* The `stack` property of an Error without its trailing newline ("" if none). */
+static void put_error_stack(ol_buf *b, JSValueConst exc, const char *prefix)
+{
+    size_t mark = b->len;
+    if (!JS_IsError(exc))
+        return;
+    ol_buf_puts(b, prefix);
+    if (!put_prop(b, exc, "stack")) {
+        if (b->data) {
+            b->len = mark;
+            b->data[b->len] = '\0';
+        }
+        return;
+    }
+    while (b->len > mark && b->data && (b->data[b->len - 1] == '\n' || b->data[b->len - 1] == ' '))
+        b->data[--b->len] = '\0';
+}
+
+/* Uncaught exception: "Uncaught <Name>: <message>\n<stack>". */
+static void report_exception(int kind, const char *context, JSValue exc)
+{
+    ol_buf b;
+    ol_buf_init(&b, ctx);
+    if (oom)
+        ol_buf_puts(&b, "guest memory limit exceeded (an allocation failed): ");
+    if (context)
+        ol_buf_puts(&b, context);
+    ol_buf_puts(&b, "Uncaught ");
+    if (oom && (JS_IsNull(exc) || JS_IsUndefined(exc)))
+        ol_buf_puts(&b, "InternalError: out of memory"); /* QuickJS could not even build it */
+    else
+        put_error_head(&b, exc);
+    put_error_stack(&b, exc, "\n");
+    JS_FreeValue(ctx, exc);
+    report_buf(kind, &b, oom ? "guest memory limit exceeded (out of memory)"
+                             : "Uncaught exception (its message could not be built)");
+}
+
+static void report_pending_exception(int kind, const char *context)
+{
+    report_exception(kind, context, JS_GetException(ctx));
+}
+
+/* Syntax (and import) errors: "SyntaxError: <message> at contract.js:<line>:<column>". */
+static void report_compile_error(void)
+{
+    JSValue exc = JS_GetException(ctx);
+    ol_buf b;
+    ol_buf_init(&b, ctx);
+    put_error_head(&b, exc);
+    if (JS_IsError(exc)) {
+        ol_buf st;
+        ol_buf_init(&st, ctx);
+        put_prop(&st, exc, "stack");
+        if (st.data && !st.failed) {
+            /* first frame, "    at contract.js:3:15", is where the parser stopped */
+            const char *p = st.data;
+            const char *end;
+            while (*p == ' ')
+                p++;
+            end = strchr(p, '\n');
+            if (!end)
+                end = p + strlen(p);
+            if (end > p) {
+                ol_buf_puts(&b, " ");
+                ol_buf_put(&b, p, (size_t)(end - p));
+            }
+        }
+        ol_buf_free(&st);
+    }
+    JS_FreeValue(ctx, exc);
+    report_buf(OL_ERR_COMPILE_ERROR, &b, "the contract does not compile");
+}
+
+/* ---------------------------------------------------------------------------- jobs */
+
+/* Run promise jobs until none is left. -1 with the exception pending in ctx. */
+static int run_jobs(void)
+{
+    for (;;) {
+        JSContext *c;
+        int r = JS_ExecutePendingJob(rt, &c);
+        if (r == 0)
+            return 0;
+        if (r < 0)
+            return -1;
+    }
+}
+
+/* Settle `*val` if it is a promise (after the job loop): 0 with *val = its value,
+   -1 after reporting a rejection or a promise that never settled. */
+static int settle(JSValue *val, const char *what)
+{
+    JSPromiseStateEnum st;
+    JSValue res;
+
+    if (!JS_IsPromise(*val))
+        return 0;
+    st = JS_PromiseState(ctx, *val);
+    if (st == JS_PROMISE_FULFILLED) {
+        res = JS_PromiseResult(ctx, *val);
+        JS_FreeValue(ctx, *val);
+        *val = res;
+        return 0;
+    }
+    if (st == JS_PROMISE_REJECTED) {
+        res = JS_PromiseResult(ctx, *val);
+        JS_FreeValue(ctx, *val);
+        *val = JS_UNDEFINED;
+        report_exception(OL_ERR_JSEXCEPTION, NULL, res);
+        return -1;
+    }
+    JS_FreeValue(ctx, *val);
+    *val = JS_UNDEFINED;
+    {
+        ol_buf b;
+        ol_buf_init(&b, ctx);
+        ol_buf_puts(&b, what);
+        ol_buf_puts(&b, " returned a promise that never settled (it awaits something that "
+                        "no job will ever resolve)");
+        report_buf(OL_ERR_PROMISE_NOT_SETTLED, &b, "promise never settled");
+    }
+    return -1;
+}
+
+/* -------------------------------------------------------------------------- boot */
+
+/* Imports are not supported yet: a contract is one module (bundle its dependencies). */
+static JSModuleDef *module_loader(JSContext *c, const char *name, void *opaque)
+{
+    JS_ThrowSyntaxError(c, "import of '%s' is not supported: a contract is a single ES "
+                           "module (bundle its dependencies into " OL_MODULE_NAME ")", name);
+    return NULL;
+}
+
+static int capture_intrinsics(void)
+{
+    JSValue global = JS_GetGlobalObject(ctx);
+    ol_string_ctor = JS_GetPropertyStr(ctx, global, "String");
+    ol_bigint_ctor = JS_GetPropertyStr(ctx, global, "BigInt");
+    JS_FreeValue(ctx, global);
+    return JS_IsFunction(ctx, ol_string_ctor) && JS_IsFunction(ctx, ol_bigint_ctor) ? 0 : -1;
+}
+
+OL_EXPORT("ol_boot") int32_t ol_boot(void)
+{
+    if (rt) {
+        report_str(OL_ERR_INTERNAL_ERROR, "ol_boot called twice");
+        return 1;
+    }
+    oom_rearm();
+    rt = JS_NewRuntime2(&malloc_funcs, NULL);
+    if (!rt) {
+        report_str(oom ? OL_ERR_MEMORY_LIMIT_EXCEEDED : OL_ERR_INTERNAL_ERROR,
+                   "JS_NewRuntime failed");
+        return 2;
+    }
+    /* counted from the stack pointer of each entry (JS_UpdateStackTop): trips before the
+       shadow stack (OL_SHADOW_STACK_SIZE) ends, so deep recursion is a RangeError */
+    JS_SetMaxStackSize(rt, OL_JS_STACK_SIZE);
+    JS_UpdateStackTop(rt);
+    JS_SetModuleLoaderFunc(rt, NULL, module_loader, NULL);
+    ctx = JS_NewContext(rt);
+    if (!ctx) {
+        report_str(oom ? OL_ERR_MEMORY_LIMIT_EXCEEDED : OL_ERR_INTERNAL_ERROR,
+                   "JS_NewContext failed");
+        return 3;
+    }
+    if (capture_intrinsics() < 0 || ol_install_globals(ctx) < 0) {
+        if (JS_HasException(ctx))
+            report_pending_exception(OL_ERR_INTERNAL_ERROR, "installing the near global: ");
+        else
+            report_str(OL_ERR_INTERNAL_ERROR, "installing the near global failed");
+        return 4;
+    }
+    return 0;
+}
+
+/* -------------------------------------------------------------------------- load */
+
+OL_EXPORT("ol_load") int32_t ol_load(uint32_t src_ptr, uint32_t src_len)
+{
+    char *src;
+    JSValue mod, ret;
+    JSModuleDef *m;
+
+    if (!ctx || loaded) {
+        report_str(OL_ERR_INTERNAL_ERROR, ctx ? "ol_load: a contract is already loaded"
+                                              : "ol_load before ol_boot");
+        return 1;
+    }
+    JS_UpdateStackTop(rt);
+    oom_rearm();
+    /* the parser wants a NUL after the source; the host's buffer has exactly src_len */
+    src = js_malloc(ctx, (size_t)src_len + 1);
+    if (!src) {
+        report_pending_exception(OL_ERR_MEMORY_LIMIT_EXCEEDED, "loading the contract: ");
+        return 2;
+    }
+    memcpy(src, (const void *)(uintptr_t)src_ptr, src_len);
+    src[src_len] = '\0';
+    mod = JS_Eval(ctx, src, src_len, OL_MODULE_NAME,
+                  JS_EVAL_TYPE_MODULE | JS_EVAL_FLAG_COMPILE_ONLY);
+    js_free(ctx, src);
+    if (JS_IsException(mod)) {
+        report_compile_error();
+        return 3;
+    }
+    m = JS_VALUE_GET_PTR(mod);
+    ret = JS_EvalFunction(ctx, mod); /* consumes mod; m stays owned by the context */
+    if (JS_IsException(ret)) {
+        report_pending_exception(OL_ERR_JSEXCEPTION, NULL);
+        return 4;
+    }
+    if (run_jobs() < 0) {
+        JS_FreeValue(ctx, ret);
+        report_pending_exception(OL_ERR_JSEXCEPTION, NULL);
+        return 4;
+    }
+    if (settle(&ret, "the evaluation of " OL_MODULE_NAME) < 0)
+        return 5;
+    JS_FreeValue(ctx, ret);
+    module_ns = JS_GetModuleNamespace(ctx, m);
+    if (JS_IsException(module_ns)) {
+        module_ns = JS_UNDEFINED;
+        report_pending_exception(OL_ERR_INTERNAL_ERROR, "module namespace: ");
+        return 6;
+    }
+    loaded = 1;
+    return 0;
+}
+
+/* -------------------------------------------------------------------------- call */
+
+typedef struct {
+    const char *s;
+    size_t len;
+} name_ref;
+
+static int cmp_names(const void *a, const void *b)
+{
+    const name_ref *x = a, *y = b;
+    size_t n = x->len < y->len ? x->len : y->len;
+    int c = memcmp(x->s, y->s, n);
+    if (c)
+        return c;
+    return x->len < y->len ? -1 : x->len > y->len;
+}
+
+/* MethodNotFound: the message is a JSON array of the exported functions, sorted. */
+static void report_method_not_found(void)
+{
+    JSPropertyEnum *tab = NULL;
+    uint32_t len = 0, i, n = 0;
+    name_ref *names = NULL;
+    JSValue arr = JS_UNDEFINED, json = JS_UNDEFINED;
+    const char *text = NULL;
+    size_t text_len = 0;
+
+    if (JS_GetOwnPropertyNames(ctx, &tab, &len, module_ns,
+                               JS_GPN_STRING_MASK | JS_GPN_ENUM_ONLY) < 0)
+        goto fail;
+    names = js_mallocz(ctx, sizeof(*names) * (len ? len : 1));
+    if (!names)
+        goto fail;
+    for (i = 0; i < len; i++) {
+        JSValue v = JS_GetProperty(ctx, module_ns, tab[i].atom);
+        if (JS_IsException(v)) { /* an export still in its TDZ: not callable */
+            JS_FreeValue(ctx, JS_GetException(ctx));
+            continue;
+        }
+        if (JS_IsFunction(ctx, v)) {
+            names[n].s = JS_AtomToCStringLen(ctx, &names[n].len, tab[i].atom);
+            if (names[n].s)
+                n++;
+        }
+        JS_FreeValue(ctx, v);
+    }
+    qsort(names, n, sizeof(*names), cmp_names);
+    arr = JS_NewArray(ctx);
+    if (JS_IsException(arr))
+        goto fail;
+    for (i = 0; i < n; i++) {
+        JSValue s = JS_NewStringLen(ctx, names[i].s, names[i].len);
+        if (JS_IsException(s) || JS_SetPropertyUint32(ctx, arr, i, s) < 0)
+            goto fail;
+    }
+    json = JS_JSONStringify(ctx, arr, JS_UNDEFINED, JS_UNDEFINED);
+    if (JS_IsException(json))
+        goto fail;
+    text = JS_ToCStringLen(ctx, &text_len, json);
+    if (!text)
+        goto fail;
+    report(OL_ERR_METHOD_NOT_FOUND, text, text_len);
+    goto done;
+fail:
+    if (JS_HasException(ctx))
+        JS_FreeValue(ctx, JS_GetException(ctx));
+    report_str(oom ? OL_ERR_MEMORY_LIMIT_EXCEEDED : OL_ERR_METHOD_NOT_FOUND, "[]");
+done:
+    if (text)
+        JS_FreeCString(ctx, text);
+    JS_FreeValue(ctx, json);
+    JS_FreeValue(ctx, arr);
+    if (names) {
+        for (i = 0; i < n; i++)
+            JS_FreeCString(ctx, names[i].s);
+        js_free(ctx, names);
+    }
+    if (tab)
+        JS_FreePropertyEnum(ctx, tab, len);
+}
+
+/* The call's arguments: JSON.parse(input || "{}"), which must be a plain object. */
+static int read_args(JSValue *out)
+{
+    uint64_t len;
+    char *buf;
+    JSValue args;
+
+    ol_input(OL_REG);
+    len = ol_register_len(OL_REG);
+    if (len == UINT64_MAX)
+        len = 0;
+    if (len > 0x7fffffff) {
+        report_str(OL_ERR_INVALID_ARGUMENTS, "arguments are too large");
+        return -1;
+    }
+    if (len == 0) {
+        *out = JS_NewObject(ctx);
+        if (JS_IsException(*out)) {
+            report_pending_exception(OL_ERR_MEMORY_LIMIT_EXCEEDED, NULL);
+            return -1;
+        }
+        return 0;
+    }
+    buf = js_malloc(ctx, (size_t)len + 1); /* JS_ParseJSON wants a NUL after the text */
+    if (!buf) {
+        report_pending_exception(OL_ERR_MEMORY_LIMIT_EXCEEDED, NULL);
+        return -1;
+    }
+    ol_read_register(OL_REG, OL_PTR(buf));
+    buf[len] = '\0';
+    args = JS_ParseJSON(ctx, buf, (size_t)len, "<arguments>");
+    js_free(ctx, buf);
+    if (JS_IsException(args)) {
+        JSValue exc = JS_GetException(ctx);
+        ol_buf b;
+        ol_buf_init(&b, ctx);
+        ol_buf_puts(&b, "arguments are not valid JSON: ");
+        put_error_head(&b, exc);
+        JS_FreeValue(ctx, exc);
+        report_buf(OL_ERR_INVALID_ARGUMENTS, &b, "arguments are not valid JSON");
+        return -1;
+    }
+    if (!JS_IsObject(args) || JS_IsArray(args)) {
+        const char *what = JS_IsArray(args)      ? "an array"
+                           : JS_IsNull(args)     ? "null"
+                           : JS_IsString(args)   ? "a string"
+                           : JS_IsBool(args)     ? "a boolean"
+                                                 : "a number";
+        ol_buf b;
+        ol_buf_init(&b, ctx);
+        ol_buf_puts(&b, "arguments must be a JSON object, got ");
+        ol_buf_puts(&b, what);
+        JS_FreeValue(ctx, args);
+        report_buf(OL_ERR_INVALID_ARGUMENTS, &b, "arguments must be a JSON object");
+        return -1;
+    }
+    *out = args;
+    return 0;
+}
+
+static const char *type_name(JSValueConst v)
+{
+    if (JS_IsUndefined(v))
+        return "undefined";
+    if (JS_IsFunction(ctx, v))
+        return "function";
+    if (JS_IsSymbol(v))
+        return "symbol";
+    if (JS_IsBigInt(v))
+        return "bigint";
+    if (JS_IsString(v))
+        return "string";
+    if (JS_IsNumber(v))
+        return "number";
+    if (JS_IsBool(v))
+        return "boolean";
+    if (JS_IsNull(v))
+        return "null";
+    return "object";
+}
+
+/* value_return(JSON.stringify(result)); nothing for undefined. */
+static int return_result(JSValue result, const char *method, size_t method_len)
+{
+    JSValue json;
+    const char *text;
+    size_t len;
+
+    if (JS_IsUndefined(result))
+        return 0;
+    json = JS_JSONStringify(ctx, result, JS_UNDEFINED, JS_UNDEFINED);
+    if (JS_IsException(json) || JS_IsUndefined(json)) {
+        JSValue exc = JS_IsException(json) ? JS_GetException(ctx) : JS_UNDEFINED;
+        ol_buf b;
+        ol_buf_init(&b, ctx);
+        ol_buf_puts(&b, "the return value of '");
+        ol_buf_put(&b, method, method_len);
+        ol_buf_puts(&b, "' is not JSON-serializable: ");
+        ol_buf_puts(&b, type_name(result));
+        if (!JS_IsUndefined(exc)) {
+            ol_buf_puts(&b, " (");
+            put_error_head(&b, exc);
+            ol_buf_puts(&b, ")");
+        }
+        JS_FreeValue(ctx, exc);
+        report_buf(OL_ERR_RESULT_NOT_SERIALIZABLE, &b, "the return value is not serializable");
+        return -1;
+    }
+    text = JS_ToCStringLen(ctx, &len, json);
+    JS_FreeValue(ctx, json);
+    if (!text) {
+        report_pending_exception(OL_ERR_INTERNAL_ERROR, NULL);
+        return -1;
+    }
+    ol_value_return(len, OL_PTR(text));
+    JS_FreeCString(ctx, text);
+    return 0;
+}
+
+OL_EXPORT("ol_call") int32_t ol_call(uint32_t name_ptr, uint32_t name_len)
+{
+    const char *name = (const char *)(uintptr_t)name_ptr;
+    JSAtom atom;
+    JSValue fn, args, result;
+    int rc;
+
+    if (!loaded) {
+        report_str(OL_ERR_INTERNAL_ERROR, "ol_call before a successful ol_load");
+        return 1;
+    }
+    JS_UpdateStackTop(rt);
+    oom_rearm();
+    if (read_args(&args) < 0)
+        return 2;
+    atom = JS_NewAtomLen(ctx, name, name_len);
+    if (atom == JS_ATOM_NULL) {
+        JS_FreeValue(ctx, args);
+        report_pending_exception(OL_ERR_INTERNAL_ERROR, "method name: ");
+        return 1;
+    }
+    fn = JS_GetProperty(ctx, module_ns, atom);
+    JS_FreeAtom(ctx, atom);
+    if (JS_IsException(fn)) { /* an export read before its initialization */
+        JS_FreeValue(ctx, args);
+        report_pending_exception(OL_ERR_JSEXCEPTION, NULL);
+        return 3;
+    }
+    if (!JS_IsFunction(ctx, fn)) {
+        JS_FreeValue(ctx, fn);
+        JS_FreeValue(ctx, args);
+        report_method_not_found();
+        return 4;
+    }
+    result = JS_Call(ctx, fn, JS_UNDEFINED, 1, (JSValueConst *)&args);
+    JS_FreeValue(ctx, fn);
+    JS_FreeValue(ctx, args);
+    if (JS_IsException(result)) {
+        report_pending_exception(OL_ERR_JSEXCEPTION, NULL);
+        return 5;
+    }
+    /* jobs run even for a synchronous method: promises it started must finish in-call */
+    if (run_jobs() < 0) {
+        JS_FreeValue(ctx, result);
+        report_pending_exception(OL_ERR_JSEXCEPTION, NULL);
+        return 5;
+    }
+    {
+        /* "method 'name'" for the unsettled-promise message */
+        ol_buf what;
+        ol_buf_init(&what, ctx);
+        ol_buf_puts(&what, "method '");
+        ol_buf_put(&what, name, name_len);
+        ol_buf_puts(&what, "'");
+        rc = settle(&result, what.data && !what.failed ? what.data : "the method");
+        ol_buf_free(&what);
+    }
+    if (rc < 0)
+        return 6;
+    rc = return_result(result, name, name_len);
+    JS_FreeValue(ctx, result);
+    return rc < 0 ? 7 : 0;
+}
