@@ -16,32 +16,34 @@ from wasmtime import _ffi as ffi
 
 _dll = ffi.dll
 _c = ctypes
+# `_dll["name"]` returns a fresh function object: setting restype/argtypes on it leaves the
+# one wasmtime-py itself uses (`_dll.name`) untouched.
 
 UNCHECKED_CB = _c.CFUNCTYPE(_c.c_size_t, _c.c_void_p, _c.c_void_p, _c.c_void_p, _c.c_size_t)
 _FINALIZER = _c.CFUNCTYPE(None, _c.c_void_p)
 
-_define_unchecked = _dll.wasmtime_linker_define_func_unchecked
+_define_unchecked = _dll["wasmtime_linker_define_func_unchecked"]
 _define_unchecked.restype = _c.c_void_p
 _define_unchecked.argtypes = [
     _c.c_void_p, _c.c_char_p, _c.c_size_t, _c.c_char_p, _c.c_size_t, _c.c_void_p,
     UNCHECKED_CB, _c.c_void_p, _c.c_void_p,
 ]
 
-memory_data = _dll.wasmtime_memory_data
+memory_data = _dll["wasmtime_memory_data"]
 memory_data.restype = _c.c_void_p
 memory_data.argtypes = [_c.c_void_p, _c.c_void_p]
-memory_data_size = _dll.wasmtime_memory_data_size
+memory_data_size = _dll["wasmtime_memory_data_size"]
 memory_data_size.restype = _c.c_size_t
 memory_data_size.argtypes = [_c.c_void_p, _c.c_void_p]
 
-_get_fuel = _dll.wasmtime_context_get_fuel
+_get_fuel = _dll["wasmtime_context_get_fuel"]
 _get_fuel.restype = _c.c_void_p
 _get_fuel.argtypes = [_c.c_void_p, _c.POINTER(_c.c_uint64)]
-_set_fuel = _dll.wasmtime_context_set_fuel
+_set_fuel = _dll["wasmtime_context_set_fuel"]
 _set_fuel.restype = _c.c_void_p
 _set_fuel.argtypes = [_c.c_void_p, _c.c_uint64]
 
-_trap_new = _dll.wasmtime_trap_new
+_trap_new = _dll["wasmtime_trap_new"]
 _trap_new.restype = _c.c_void_p
 _trap_new.argtypes = [_c.c_char_p, _c.c_size_t]
 

@@ -24,6 +24,8 @@ produce identical files.
 Not captured (Wizer has the same limits): table contents changed by the init code (C
 guests never do: no reference types), host-side state of the init session (none is
 kept: NEAR syscalls are refused during init), and passive data segments (refused).
+A contract's deploy-time evaluation also may not read the clock or entropy: a per-call
+load would see other values, so such a module is not snapshotted (`contract_snapshot`).
 """
 
 from __future__ import annotations
@@ -191,7 +193,8 @@ def cow_eligible(segments: Sequence[tuple[int, bytes]],
     return span < dense_size or span < 2 * sum(len(d) for _, d in segments)
 
 
-def _memory_bytes(store: wasmtime.Store, memory: wasmtime.Memory) -> bytes:
+def memory_bytes(store: wasmtime.Store, memory: wasmtime.Memory) -> bytes:
+    """A copy of the whole memory, read through the C API (one memcpy)."""
     ctx = fastcall.context_ptr(store)
     addr = ctypes.addressof(memory._memory)
     size = int(fastcall.memory_data_size(ctx, addr))
@@ -213,7 +216,7 @@ def capture(store: wasmtime.Store, instance: wasmtime.Instance) -> Snapshot:
                 raise SnapshotError(f"mutable reference-typed global {name_} cannot be captured")
             globals_.append((int(name_[len(GLOBAL_EXPORT_PREFIX):]), *bits))
         elif name_ == MEMORY_EXPORT and isinstance(item, wasmtime.Memory):
-            mem = _memory_bytes(store, item)
+            mem = memory_bytes(store, item)
             memory_pages = len(mem) // _WASM_PAGE
             segments = tuple(nonzero_regions(mem))
     if MEMORY_EXPORT not in exports:
@@ -317,6 +320,7 @@ def cached(base: bytes, steps: Sequence[tuple[str, bytes]],
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(out)
+        os.chmod(tmp, 0o644)  # mkstemp makes it owner-only; it is a shared cache
         os.replace(tmp, path)  # readers see the old state or the whole file, never a part
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
