@@ -17,6 +17,7 @@ import wasmtime
 from outlayer.guest_os import session as _session
 from outlayer.host import fastcall
 from outlayer.syscalls import SYSCALL_MODULE, SYSCALLS, Syscall
+from outlayer.vm.logic import VMLogic
 
 _U64 = ctypes.c_uint64
 _U32 = ctypes.c_uint32
@@ -24,24 +25,28 @@ _U32 = ctypes.c_uint32
 
 def _make_callback(sc: Syscall) -> Callable[[int | None, int | None, int, int], int]:
     read_args = fastcall.arg_reader(["i64"] * len(sc.params))
-    name = sc.name
+    method = getattr(VMLogic, sc.name)  # unbound: no per-call attribute lookup
     result = sc.result
     current = _session._current
+    u64_at = _U64.from_address
+    u32_at = _U32.from_address
 
     def callback(env: int | None, caller: int | None, args: int, nargs: int) -> int:
         s = current.session
         try:
             logic = s.logic
-            fuel = s.fuel
             if s.metered:
-                logic.gas.sync_fuel(fuel.get_fuel())
-            value = getattr(logic, name)(*read_args(args))
-            if s.metered:
-                fuel.set_fuel(logic.gas.remaining_fuel())
+                fuel = s.fuel
+                gas = logic.gas
+                gas.sync_fuel(fuel.get_fuel())
+                value = method(logic, *read_args(args))
+                fuel.set_fuel(gas.remaining_fuel())
+            else:
+                value = method(logic, *read_args(args))
             if result == "u64":
-                _U64.from_address(args).value = value
+                u64_at(args).value = value
             elif result == "u32":
-                _U32.from_address(args).value = value
+                u32_at(args).value = value
             return 0
         except BaseException as exc:  # noqa: BLE001 - every failure must become a trap
             s.error = exc
