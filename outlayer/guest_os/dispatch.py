@@ -17,7 +17,6 @@ import wasmtime
 from outlayer.guest_os import session as _session
 from outlayer.host import fastcall
 from outlayer.syscalls import SYSCALL_MODULE, SYSCALLS, Syscall
-from outlayer.vm.logic import VMLogic
 
 _U64 = ctypes.c_uint64
 _U32 = ctypes.c_uint32
@@ -25,7 +24,7 @@ _U32 = ctypes.c_uint32
 
 def _make_callback(sc: Syscall) -> Callable[[int | None, int | None, int, int], int]:
     read_args = fastcall.arg_reader(["i64"] * len(sc.params))
-    method = getattr(VMLogic, sc.name)  # unbound: no per-call attribute lookup
+    name = sc.name
     result = sc.result
     current = _session._current
     u64_at = _U64.from_address
@@ -39,10 +38,10 @@ def _make_callback(sc: Syscall) -> Callable[[int | None, int | None, int, int], 
                 fuel = s.fuel
                 gas = logic.gas
                 gas.sync_fuel(fuel.get_fuel())
-                value = method(logic, *read_args(args))
+                value = getattr(logic, name)(*read_args(args))
                 fuel.set_fuel(gas.remaining_fuel())
             else:
-                value = method(logic, *read_args(args))
+                value = getattr(logic, name)(*read_args(args))
             if result == "u64":
                 u64_at(args).value = value
             elif result == "u32":

@@ -395,11 +395,14 @@ def _guest_linker() -> wasmtime.Linker:
 
 def run_init(module: wasmtime.Module,
              steps: Callable[[wasmtime.Store, Any, Callable[[bytes], int]], None],
-             *, strict: bool = False) -> Snapshot:
+             *, strict: bool = False,
+             capture_with: Callable[[wasmtime.Store, wasmtime.Instance], Any] | None = None
+             ) -> Any:
     """Instantiate an instrumented guest module in a deterministic init session, run
     `steps(store, exports, put_bytes)` and capture the instance.
 
-    strict: refuse clock and entropy reads (see `_StrictSession`)."""
+    strict: refuse clock and entropy reads (see `_StrictSession`); capture_with: what to
+    take from the instance instead of a `Snapshot` (e.g. a per-contract delta)."""
     store = wasmtime.Store(_engine.engine())
     limits = _engine.Limits()
     store.set_limits(memory_size=limits.memory_bytes)
@@ -427,7 +430,7 @@ def run_init(module: wasmtime.Module,
             return int(ptr)
 
         steps(store, ex, put)
-        return capture(store, instance)
+        return (capture_with or capture)(store, instance)
     except (wasmtime.Trap, wasmtime.WasmtimeError) as exc:
         if isinstance(sess.error, SnapshotError):
             raise sess.error from exc

@@ -1,14 +1,24 @@
 """Runs one method of a JavaScript contract through the real layers, start to end.
 
 L1 wasmtime store (fuel, memory cap, epoch deadline) -> L2 WASI + NEAR syscalls ->
-L3 QuickJS guest bridge -> the contract's ES module. One fresh instance per call: nothing
-but committed storage survives between calls.
+L3 QuickJS guest bridge -> the contract. One fresh instance per call: nothing but
+committed storage survives between calls.
+
+Instances start from snapshots, never from scratch: the *boot snapshot* is the guest with
+libc initialized and QuickJS booted (cached on disk by input hash); a contract's own
+snapshot is a page delta over it, captured after evaluating the contract once
+(`prepare`, at deploy or at first use). A contract whose top level needs the call (it
+touches NEAR, the clock or entropy) cannot be pre-evaluated and is loaded per call,
+metered like the rest of the call.
 """
 
 from __future__ import annotations
 
+import hashlib
 import threading
+from collections import OrderedDict
 from pathlib import Path
+from typing import Any
 
 import wasmtime
 
@@ -17,6 +27,8 @@ from outlayer.guest_os import session as _session
 from outlayer.guest_os.dispatch import define_syscalls
 from outlayer.guest_os.wasi import GuestExit, define_wasi
 from outlayer.host import engine as _engine
+from outlayer.host import snapshot as _snapshot
+from outlayer.host.delta import Delta, apply_delta, capture_delta, mutable_globals
 from outlayer.host.fastcall import Fuel, context_ptr
 from outlayer.host.memory import GuestMemory
 from outlayer.vm.context import VMContext
@@ -25,13 +37,13 @@ from outlayer.vm.logic import VMLogic
 from outlayer.vm.outcome import VMOutcome
 from outlayer.vm.params import DEFAULT_PARAMS, Params
 
-#: fuel for booting QuickJS (runtime, context, `near` global): infrastructure, not charged
-BOOT_FUEL = 2_000_000_000
 _TRAP_CODES = wasmtime.TrapCode
+#: contract deltas kept in memory (each ~150 KB for a small contract)
+DELTA_CACHE_SIZE = 256
 
 
 class QuickJSRuntime:
-    """The QuickJS guest, compiled once per process and linked to OutLayer's host functions."""
+    """The QuickJS guest, booted once into a snapshot and linked to OutLayer's host functions."""
 
     def __init__(self, wasm_path: Path | None = None) -> None:
         if wasm_path is None:
@@ -39,16 +51,87 @@ class QuickJSRuntime:
 
             wasm_path = guest_wasm_path()
         self.engine = _engine.engine()
-        self.module = _engine.load_module(wasm_path)
+        self.boot_wasm = _snapshot.instrument(_snapshot.boot_snapshot(wasm_path.read_bytes()))
+        self.module = _engine.load_module(self.boot_wasm)
         linker = wasmtime.Linker(self.engine)
         define_wasi(linker)
         define_syscalls(linker)
         self._pre = linker.instantiate_pre(self.module)
+        self._boot_id = hashlib.sha256(self.boot_wasm).hexdigest()
+        self._base: tuple[bytes, tuple[tuple[str, int, int], ...]] | None = None
+        self._deltas: OrderedDict[str, Delta | None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------ contract snapshots
+
+    def _base_state(self) -> tuple[bytes, tuple[tuple[str, int, int], ...]]:
+        if self._base is None:
+            def take(store: wasmtime.Store, instance: wasmtime.Instance) -> Any:
+                ex = instance.exports(store)
+                mem = ex["memory"]
+                assert isinstance(mem, wasmtime.Memory)
+                return _snapshot.memory_bytes(store, mem), mutable_globals(store, ex)
+
+            self._base = _snapshot.run_init(self.module, lambda *_: None, capture_with=take)
+        return self._base
+
+    def prepare(self, code: bytes) -> Delta | None:
+        """The contract's snapshot (its module evaluated once), or None when its top level
+        depends on the call. Deterministic: a function of (boot snapshot, code) only."""
+        key = hashlib.sha256(self._boot_id.encode() + b"\0" + code).hexdigest()
+        with self._lock:
+            if key in self._deltas:
+                self._deltas.move_to_end(key)
+                return self._deltas[key]
+        path = _engine.cache_root() / "deltas" / f"{key}.bin"
+        delta: Delta | None
+        if path.exists():
+            blob = path.read_bytes()
+            delta = Delta.decode(blob) if blob else None
+        else:
+            delta = self._make_delta(code)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".tmp{threading.get_ident()}")
+            tmp.write_bytes(delta.encode() if delta is not None else b"")
+            tmp.replace(path)
+        with self._lock:
+            self._deltas[key] = delta
+            while len(self._deltas) > DELTA_CACHE_SIZE:
+                self._deltas.popitem(last=False)
+        return delta
+
+    def _make_delta(self, code: bytes) -> Delta | None:
+        base_memory, base_globals = self._base_state()
+
+        def steps(store: wasmtime.Store, ex: Any, put: Any) -> None:
+            src = put(code)
+            if ex["ol_load"](store, src, len(code)) != 0:
+                raise _snapshot.SnapshotError("ol_load failed")
+            ex["ol_free"](store, src)
+
+        def take(store: wasmtime.Store, instance: wasmtime.Instance) -> Delta:
+            ex = instance.exports(store)
+            mem = ex["memory"]
+            assert isinstance(mem, wasmtime.Memory)
+            return capture_delta(store, ex, mem, base_memory, base_globals)
+
+        try:
+            result: Delta = _snapshot.run_init(self.module, steps, strict=True, capture_with=take)
+        except _snapshot.SnapshotError:
+            return None
+        return result
+
+    # ----------------------------------------------------------------------------- calls
 
     def run(self, code: bytes, method: str, context: VMContext, storage: StorageView,
-            params: Params = DEFAULT_PARAMS, limits: _engine.Limits | None = None
-            ) -> VMOutcome:
-        """Run `method` of the contract `code`; every failure is folded into the outcome."""
+            params: Params = DEFAULT_PARAMS, limits: _engine.Limits | None = None,
+            *, snapshot: bool = True) -> VMOutcome:
+        """Run `method` of the contract `code`; every failure is folded into the outcome.
+
+        snapshot=False evaluates the module inside the call (metered) even when it could
+        be pre-evaluated: for measuring, and for comparing both paths in tests.
+        """
+        delta = self.prepare(code) if snapshot else None
         limits = limits or _engine.Limits()
         memory = GuestMemory()
         logic = VMLogic(context, storage, memory, params)
@@ -57,38 +140,39 @@ class QuickJSRuntime:
         store = wasmtime.Store(self.engine)
         store.set_limits(memory_size=limits.memory_bytes)
         store.set_epoch_deadline(limits.epoch_ticks())
-        store.set_fuel(BOOT_FUEL)
         error: errors.HostError | None = None
         _session.enter(sess)
         try:
-            error = self._execute(store, sess, code, method)
+            error = self._execute(store, sess, code, method, delta)
         finally:
             _session.leave()
         return logic.outcome(error)
 
     def _execute(self, store: wasmtime.Store, sess: _session.Session, code: bytes,
-                 method: str) -> errors.HostError | None:
+                 method: str, delta: Delta | None) -> errors.HostError | None:
         logic = sess.logic
         try:
             instance = self._pre.instantiate(store)
             ex = instance.exports(store)
             mem = ex["memory"]
             assert isinstance(mem, wasmtime.Memory)
+            if delta is not None:
+                apply_delta(store, ex, mem, delta)
             sess.memory.bind(store, mem)
             fuel = Fuel(context_ptr(store))
             sess.fuel = fuel
-            ex["_initialize"](store)  # type: ignore[operator]
-            if ex["ol_boot"](store) != 0:  # type: ignore[operator]
-                return errors.InternalError("the QuickJS guest failed to boot")
-            # Metering starts here: the contract's own work and NEAR's loading cost.
+            # Metering starts here: NEAR's loading fee, then the contract's own work.
             logic.pay_contract_loading(len(code))
             fuel.set_fuel(logic.gas.remaining_fuel())
             sess.metered = True
             alloc = ex["ol_alloc"]
-            src = alloc(store, len(code) + 1)  # type: ignore[operator]
-            sess.memory.write(src, code)
-            name = method.encode()
-            if ex["ol_load"](store, src, len(code)) == 0:  # type: ignore[operator]
+            loaded = delta is not None
+            if not loaded:
+                src = alloc(store, len(code) + 1)  # type: ignore[operator]
+                sess.memory.write(src, code)
+                loaded = ex["ol_load"](store, src, len(code)) == 0  # type: ignore[operator]
+            if loaded:
+                name = method.encode()
                 name_ptr = alloc(store, len(name) + 1)  # type: ignore[operator]
                 sess.memory.write(name_ptr, name)
                 rc = ex["ol_call"](store, name_ptr, len(name))  # type: ignore[operator]
@@ -122,7 +206,7 @@ def _classify_trap(trap: wasmtime.Trap, sess: _session.Session) -> errors.HostEr
     code = trap.trap_code
     if code == _TRAP_CODES.OUT_OF_FUEL:
         if not sess.metered:
-            return errors.InternalError("the QuickJS guest ran out of boot fuel")
+            return errors.InternalError("the QuickJS guest ran out of fuel before metering")
         try:
             sess.logic.on_out_of_fuel()
         except errors.HostError as exc:

@@ -23,7 +23,9 @@ from outlayer.host import snapshot as sn
 from outlayer.host import wasm_binary as wb
 from outlayer.host.fastcall import Fuel, context_ptr
 from outlayer.host.memory import GuestMemory
-from outlayer.js.runner import BOOT_FUEL, _as_host_error, _classify_trap
+from outlayer.js.runner import _as_host_error, _classify_trap
+
+BOOT_FUEL = 2_000_000_000  # enough to boot QuickJS unmetered, as the snapshot did
 from outlayer.vm.context import VMContext
 from outlayer.vm.logic import VMLogic
 from outlayer.vm.outcome import VMOutcome
