@@ -19,6 +19,7 @@ from outlayer.digest import call_digest
 
 if TYPE_CHECKING:
     from outlayer.host.engine import Limits
+    from outlayer.realm.options import RealmOptions
     from outlayer.vm.context import VMContext
     from outlayer.vm.interfaces import StorageView
     from outlayer.vm.outcome import VMOutcome
@@ -32,7 +33,8 @@ class Engine(Protocol):
     """What runs one method of deployed code: QuickJS today, direct wasm and POSIX later."""
 
     def run(self, code: bytes, method: str, context: VMContext, storage: StorageView,
-            params: Params = ..., limits: Limits | None = ...) -> VMOutcome: ...
+            params: Params = ..., limits: Limits | None = ...,
+            *, realm: RealmOptions | None = ...) -> VMOutcome: ...
 
 
 @dataclass
@@ -119,11 +121,12 @@ class CallResult:
 
 
 def run_engine(engine: Engine, code: bytes, method: str, context: VMContext,
-               storage: StorageView, params: Params, limits: Limits | None
-               ) -> tuple[VMOutcome, float]:
+               storage: StorageView, params: Params, limits: Limits | None,
+               realm: RealmOptions | None = None) -> tuple[VMOutcome, float]:
     """Run once and measure host time in milliseconds."""
     start = time.perf_counter()
-    outcome = engine.run(code, method, context, storage, params=params, limits=limits)
+    outcome = engine.run(code, method, context, storage, params=params, limits=limits,
+                         realm=realm)
     return outcome, (time.perf_counter() - start) * 1000.0
 
 

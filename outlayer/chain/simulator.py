@@ -43,6 +43,7 @@ from outlayer.errors import (
     UserError,
 )
 from outlayer.host.engine import Limits
+from outlayer.realm.options import RealmOptions
 from outlayer.vm.context import VMContext
 from outlayer.vm.params import DEFAULT_PARAMS, Params
 
@@ -210,20 +211,22 @@ class ContractSimulator:
 
     # --- deploy ------------------------------------------------------------------------
 
-    def deploy(self, account_id: str, source: str | bytes | Path, *, create: bool = True
-               ) -> dict[str, Any]:
+    def deploy(self, account_id: str, source: str | bytes | Path, *, create: bool = True,
+               realm: RealmOptions | dict[str, Any] | None = None) -> dict[str, Any]:
         """Store the contract code of `account_id` (created if missing, when `create`).
 
         `source` is the code itself (str or bytes) or a Path to a file. The code is loaded
         once in a view context first, so a syntax error is refused here with its
         line:column instead of at the first call; the exported functions are returned.
+        `realm`: the contract's realm options (allow_math_random, allow_date_now).
         """
         check_account_id(account_id)
+        options = RealmOptions.parse(realm)
         code = read_source(source)
         if len(code) > self.params.max_contract_size:
             raise UserError(f"contract is {len(code)} bytes, over the limit of "
                             f"{self.params.max_contract_size} bytes")
-        methods = self._probe(code)
+        methods = self._probe(code, options)
         with self.store.transaction():
             account = self.store.get_account(account_id)
             created = account is None
@@ -240,13 +243,15 @@ class ContractSimulator:
                 raise UserError(exc.message) from None
             account.code_hash = self.store.put_code(code)
             account.storage_usage = usage
+            account.realm = json.dumps(options.to_json(), sort_keys=True)
             self.store.put_account(account)
             self._log("deploy", account_id, account_id, "success", height=self.height,
                       outcome={"code_hash": account.code_hash, "code_size": len(code)})
         return {"account_id": account_id, "code_hash": account.code_hash,
-                "code_size": len(code), "created": created, "methods": methods}
+                "code_size": len(code), "created": created, "methods": methods,
+                "realm": options.to_json()}
 
-    def _probe(self, code: bytes) -> list[str] | None:
+    def _probe(self, code: bytes, realm: RealmOptions) -> list[str] | None:
         """Load the code without calling anything: refuse a syntax error, list the exports."""
         block = self.block
         context = VMContext(current_account_id="deploy.probe", signer_account_id="deploy.probe",
@@ -255,7 +260,7 @@ class ContractSimulator:
                             random_seed=block.random_seed,
                             prepaid_gas=self.params.max_gas_burnt_view, is_view=True)
         outcome = self._engine_now().run(code, _PROBE_METHOD, context, _NoStorage(),
-                                         params=self.params, limits=self.limits)
+                                         params=self.params, limits=self.limits, realm=realm)
         if outcome.error is not None and outcome.error.kind == "CompileError":
             raise ContractCompileError(f"the contract does not compile: "
                                        f"{outcome.error.message}")
@@ -302,7 +307,7 @@ class ContractSimulator:
                 storage_usage=contract.storage_usage, is_view=False)
             storage = _AccountStorage(self.store, receiver)
             outcome, elapsed = run_engine(engine, code, method, context, storage, self.params,
-                                          self.limits)
+                                          self.limits, _realm(contract))
             tx_hash = self._tx_hash(kind="call", signer=signer, receiver=receiver,
                                     height=block.height, method=method, args=raw_args.hex(),
                                     deposit=str(amount), gas=prepaid)
@@ -347,7 +352,7 @@ class ContractSimulator:
                 storage_usage=contract.storage_usage, is_view=True)
             outcome, elapsed = run_engine(engine, code, method, context,
                                           _AccountStorage(self.store, receiver), self.params,
-                                          self.limits)
+                                          self.limits, _realm(contract))
         return CallResult.from_outcome(outcome, code=code, method=method, context=context,
                                        elapsed_ms=elapsed)
 
@@ -388,6 +393,10 @@ class ContractSimulator:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _realm(account: Account) -> RealmOptions:
+    return RealmOptions.parse(json.loads(account.realm))
 
 
 def read_source(source: str | bytes | Path) -> bytes:

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 import base58
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 MEMORY = ":memory:"
 
 
@@ -44,13 +44,14 @@ class Account:
     storage_usage: int = 0  # bytes, as NEAR counts them
     created_height: int = 0
     public_key: str | None = None  # "ed25519:<base58>"
+    realm: str = "{}"  # the deployed contract's realm options, JSON (outlayer.realm.options)
 
     def to_json(self) -> dict[str, Any]:
         """u128 amounts as decimal strings, as NEAR's RPC shows them."""
         return {"account_id": self.account_id, "balance": str(self.balance),
                 "locked": str(self.locked), "code_hash": self.code_hash,
                 "storage_usage": self.storage_usage, "created_height": self.created_height,
-                "public_key": self.public_key}
+                "public_key": self.public_key, "realm": json.loads(self.realm)}
 
 
 @dataclass(frozen=True)
@@ -130,7 +131,8 @@ CREATE TABLE accounts (
     code_hash TEXT REFERENCES code(hash),
     storage_usage INTEGER NOT NULL,
     created_height INTEGER NOT NULL,
-    public_key TEXT
+    public_key TEXT,
+    realm TEXT NOT NULL DEFAULT '{}'
 );
 CREATE TABLE code (hash TEXT PRIMARY KEY, code BLOB NOT NULL);
 CREATE TABLE state (
@@ -254,6 +256,11 @@ class SQLiteStore:
                 return
             row = self._db.execute("SELECT version FROM schema_version").fetchone()
             version = row[0] if row else None
+            if version == 1:  # version 2 added the per-contract realm options
+                self._db.execute(
+                    "ALTER TABLE accounts ADD COLUMN realm TEXT NOT NULL DEFAULT '{}'")
+                self._db.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
+                version = SCHEMA_VERSION
             if version != SCHEMA_VERSION:
                 raise StoreError(f"{self.path}: state schema version {version}, this OutLayer "
                                  f"reads version {SCHEMA_VERSION}")
@@ -282,21 +289,23 @@ class SQLiteStore:
     def get_account(self, account_id: str) -> Account | None:
         row = self._db.execute(
             "SELECT account_id, balance, locked, code_hash, storage_usage, created_height, "
-            "public_key FROM accounts WHERE account_id = ?", (account_id,)).fetchone()
+            "public_key, realm FROM accounts WHERE account_id = ?", (account_id,)).fetchone()
         if row is None:
             return None
         return Account(str(row[0]), int(row[1]), int(row[2]), row[3], int(row[4]),
-                       int(row[5]), row[6])
+                       int(row[5]), row[6], str(row[7]))
 
     def put_account(self, account: Account) -> None:
         self._write(
             "INSERT INTO accounts (account_id, balance, locked, code_hash, storage_usage, "
-            "created_height, public_key) VALUES (?, ?, ?, ?, ?, ?, ?) "
+            "created_height, public_key, realm) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (account_id) DO UPDATE SET balance = excluded.balance, "
             "locked = excluded.locked, code_hash = excluded.code_hash, "
-            "storage_usage = excluded.storage_usage, public_key = excluded.public_key",
+            "storage_usage = excluded.storage_usage, public_key = excluded.public_key, "
+            "realm = excluded.realm",
             (account.account_id, str(account.balance), str(account.locked), account.code_hash,
-             account.storage_usage, account.created_height, account.public_key))
+             account.storage_usage, account.created_height, account.public_key,
+             account.realm))
 
     def get_code(self, code_hash: str) -> bytes | None:
         row = self._db.execute("SELECT code FROM code WHERE hash = ?", (code_hash,)).fetchone()

@@ -20,6 +20,7 @@ from outlayer.chain.simulator import DEFAULT_GAS, read_source
 from outlayer.chain.units import TGAS, parse_amount, parse_gas
 from outlayer.errors import UserError
 from outlayer.host.engine import Limits
+from outlayer.realm.options import RealmOptions
 from outlayer.vm.context import VMContext
 from outlayer.vm.params import DEFAULT_PARAMS, Params
 
@@ -43,13 +44,15 @@ class QuickJSExecutor:
     """Runs JS contract methods in the QuickJS guest with ephemeral state."""
 
     def __init__(self, *, gas: int | str = DEFAULT_GAS, limits: Limits | None = None,
-                 params: Params = DEFAULT_PARAMS) -> None:
+                 params: Params = DEFAULT_PARAMS,
+                 realm: RealmOptions | dict[str, Any] | None = None) -> None:
         self.gas = parse_gas(gas)
         if not 0 < self.gas <= params.max_total_prepaid_gas:
             raise UserError(f"gas must be between 1 and {params.max_total_prepaid_gas // TGAS}"
                             f" Tgas, got {self.gas}")
         self.limits = limits or Limits()
         self.params = params
+        self.realm = RealmOptions.parse(realm)
         self._engine = engine_for("quickjs")
 
     def execute_contract(self, js_code: str | bytes, method_name: str, args: Any = None,
@@ -88,6 +91,7 @@ class QuickJSExecutor:
             random_seed=blocks.block_seed(blocks.CHAIN_SEED, height),
             storage_usage=usage, is_view=is_view)
         outcome, elapsed = run_engine(self._engine, code, method_name, context,
-                                      _DictStorage(initial), self.params, self.limits)
+                                      _DictStorage(initial), self.params, self.limits,
+                                      self.realm)
         return CallResult.from_outcome(outcome, code=code, method=method_name, context=context,
                                        elapsed_ms=elapsed)

@@ -31,6 +31,7 @@ from outlayer.host import snapshot as _snapshot
 from outlayer.host.delta import Delta, apply_delta, capture_delta, mutable_globals
 from outlayer.host.fastcall import Fuel, context_ptr
 from outlayer.host.memory import GuestMemory
+from outlayer.realm.options import RealmOptions
 from outlayer.vm.context import VMContext
 from outlayer.vm.interfaces import StorageView
 from outlayer.vm.logic import VMLogic
@@ -125,7 +126,7 @@ class QuickJSRuntime:
 
     def run(self, code: bytes, method: str, context: VMContext, storage: StorageView,
             params: Params = DEFAULT_PARAMS, limits: _engine.Limits | None = None,
-            *, snapshot: bool = True) -> VMOutcome:
+            *, realm: RealmOptions | None = None, snapshot: bool = True) -> VMOutcome:
         """Run `method` of the contract `code`; every failure is folded into the outcome.
 
         snapshot=False evaluates the module inside the call (metered) even when it could
