@@ -60,6 +60,17 @@ ArgsOpt = Annotated[str | None, typer.Option("--args", help="Arguments: a JSON o
 GasOpt = Annotated[str, typer.Option("--gas", help="Prepaid gas: 300T, 30Tgas or an integer.")]
 AccountArg = Annotated[str, typer.Argument(help="Account id, e.g. counter.test.")]
 MethodArg = Annotated[str, typer.Argument(help="Exported function to call.")]
+MathRandomOpt = Annotated[bool, typer.Option(
+    "--allow-math-random", help="Realm option: Math.random() works, derived from the block's "
+                                "random seed (deterministic).")]
+DateNowOpt = Annotated[bool, typer.Option(
+    "--allow-date-now", help="Realm option: Date.now() / new Date() return the block time.")]
+FetchOpt = Annotated[bool, typer.Option(
+    "--allow-fetch", help="Refused, with the reason: contracts cannot reach the network.")]
+
+
+def _realm(math_random: bool, date_now: bool, fetch: bool) -> dict[str, bool]:
+    return {"allow_math_random": math_random, "allow_date_now": date_now, "allow_fetch": fetch}
 
 
 @app.callback()
@@ -215,6 +226,9 @@ def run(
     state: Annotated[str | None, typer.Option(
         "--state", help="Initial storage: a JSON object of key -> value strings "
                         "(0x-prefixed hex for bytes).")] = None,
+    allow_math_random: MathRandomOpt = False,
+    allow_date_now: DateNowOpt = False,
+    allow_fetch: FetchOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Run METHOD of FILE once on throwaway state (nothing is saved)."""
@@ -224,7 +238,8 @@ def run(
         prepaid = _gas(gas)
         from outlayer.js.executor import QuickJSExecutor
 
-        executor = QuickJSExecutor(gas=prepaid)
+        executor = QuickJSExecutor(gas=prepaid, realm=_realm(allow_math_random, allow_date_now,
+                                                             allow_fetch))
         result = executor.execute_contract(code, method, args if args is not None else None,
                                            initial)
     _name_file(result, file)
@@ -236,13 +251,17 @@ def deploy(
     ctx: typer.Context,
     account: AccountArg,
     file: Annotated[Path, typer.Argument(help="The contract: a JavaScript ES module.")],
+    allow_math_random: MathRandomOpt = False,
+    allow_date_now: DateNowOpt = False,
+    allow_fetch: FetchOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Deploy FILE to ACCOUNT (the account is created if it does not exist)."""
     with _errors(as_json):
         with _simulator(ctx) as sim:
             try:
-                info = sim.deploy(account, file)
+                info = sim.deploy(account, file,
+                                  realm=_realm(allow_math_random, allow_date_now, allow_fetch))
             except ContractCompileError as exc:
                 raise ContractCompileError(exc.message.replace(_GUEST_FILE, f"{file.name}:")
                                            ) from None
@@ -255,6 +274,8 @@ def deploy(
     table.add_row("account", escape(account) + (" [dim](created)[/]" if info["created"] else ""))
     table.add_row("code hash", info["code_hash"])
     table.add_row("size", f"{info['code_size']} bytes")
+    enabled = [name for name, on in info["realm"].items() if on]
+    table.add_row("realm", ", ".join(enabled) if enabled else "[dim]locked down (defaults)[/]")
     if info["methods"] is not None:
         table.add_row("methods", escape(", ".join(info["methods"])) or "[dim](none)[/]")
     table.add_row("state", escape(_db_label(ctx)))
