@@ -3,8 +3,16 @@
  *
  *   ol_alloc / ol_free    buffers the host fills (contract source, method name)
  *   ol_boot               runtime + context + `near`/`console` globals
- *   ol_load               compile and evaluate the contract as the ES module "contract.js"
+ *   ol_lockdown           SES: evaluate its source, then the realm prelude, which locks
+ *                         the realm down and hardens `near` and `console`
+ *   ol_load               the contract: a compartment script evaluated in its own SES
+ *                         Compartment, or (flag OL_LOAD_NATIVE_MODULE) an ES module
+ *                         evaluated by QuickJS in the start compartment
  *   ol_call               run one exported method with the call's JSON input
+ *
+ * Every export runs once per instance, in this order (ol_lockdown optional). The host
+ * snapshots the instance after ol_boot/ol_lockdown and after ol_load, so every piece of
+ * state a later export needs lives in C globals (and the JS heap they point into).
  *
  * Every failure is reported once through syscall 490 (outlayer_guest_error) with a kind from
  * outlayer/syscalls.py, then the export returns non-zero. Host-function traps (gas, limits,
@@ -17,6 +25,7 @@
 #include <string.h>
 
 #include "bridge.h"
+#include "ol_realm_prelude.h"
 
 #ifndef OL_JS_STACK_SIZE
 #error "OL_JS_STACK_SIZE comes from outlayer/host/guest_build.py"
@@ -25,16 +34,32 @@
 #error "OL_OOM_RESERVE comes from outlayer/host/guest_build.py"
 #endif
 
+#ifndef OL_LOAD_NATIVE_MODULE
+#error "OL_LOAD_* flags come from outlayer/host/guest_build.py"
+#endif
+#define OL_LOAD_KNOWN_FLAGS (OL_LOAD_NATIVE_MODULE | OL_LOAD_ALLOW_MATH_RANDOM | \
+                             OL_LOAD_ALLOW_DATE_NOW)
+
 #define OL_EXPORT(name) __attribute__((export_name(name), visibility("default")))
 #define OL_MODULE_NAME "contract.js"
+/* File names of the infrastructure scripts: the realm prelude hides their stack frames
+   (HIDDEN_FILES in realm_prelude.js must say the same). */
+#define OL_SES_NAME "ses.js"
+#define OL_PRELUDE_NAME "outlayer-realm.js"
 
 JSValue ol_string_ctor = JS_UNDEFINED;
 JSValue ol_bigint_ctor = JS_UNDEFINED;
 
 static JSRuntime *rt;
 static JSContext *ctx;
-static JSValue module_ns = JS_UNDEFINED; /* namespace object of the loaded contract */
+/* the export namespace of the loaded contract: a module namespace (native module) or the
+   frozen object a compartment script completes with */
+static JSValue module_ns = JS_UNDEFINED;
 static int loaded;
+/* the realm prelude's loadContract(source, allowMathRandom, allowDateNow), after lockdown */
+static JSValue realm_load = JS_UNDEFINED;
+enum { REALM_OPEN, REALM_LOCKED, REALM_BROKEN };
+static int realm = REALM_OPEN;
 
 /* ------------------------------------------------------------------- memory limit */
 
@@ -360,32 +385,89 @@ OL_EXPORT("ol_boot") int32_t ol_boot(void)
     return 0;
 }
 
-/* -------------------------------------------------------------------------- load */
+/* ---------------------------------------------------------------------- lockdown */
 
-OL_EXPORT("ol_load") int32_t ol_load(uint32_t src_ptr, uint32_t src_len)
+/* A NUL-terminated copy of a host buffer (the parser wants a NUL after the source; the
+   host's buffer has exactly len bytes). NULL with a pending exception. */
+static char *copy_source(uint32_t ptr, uint32_t len)
+{
+    char *src = js_malloc(ctx, (size_t)len + 1);
+    if (!src)
+        return NULL;
+    memcpy(src, (const void *)(uintptr_t)ptr, len);
+    src[len] = '\0';
+    return src;
+}
+
+/*
+ * SES lockdown, once, before any contract code: the SES source (its UMD build, which
+ * defines lockdown and Compartment on globalThis) runs as a script, then the
+ * realm prelude (guest/realm_prelude.js, compiled in), which calls lockdown() with the
+ * options documented there, hardens `near` and `console`, and completes with the
+ * function that builds the contract's compartment. Any failure leaves the realm broken:
+ * the host must not go on with this instance.
+ */
+OL_EXPORT("ol_lockdown") int32_t ol_lockdown(uint32_t ses_ptr, uint32_t ses_len)
 {
     char *src;
-    JSValue mod, ret;
-    JSModuleDef *m;
+    JSValue ret;
 
-    if (!ctx || loaded) {
-        report_str(OL_ERR_INTERNAL_ERROR, ctx ? "ol_load: a contract is already loaded"
-                                              : "ol_load before ol_boot");
+    if (!ctx || realm != REALM_OPEN || loaded) {
+        report_str(OL_ERR_INTERNAL_ERROR,
+                   !ctx                   ? "ol_lockdown before ol_boot"
+                   : realm == REALM_LOCKED ? "ol_lockdown called twice"
+                   : realm == REALM_BROKEN ? "ol_lockdown after a failed ol_lockdown"
+                                           : "ol_lockdown after ol_load: lockdown must come "
+                                             "before any contract code");
         return 1;
     }
     JS_UpdateStackTop(rt);
     oom_rearm();
-    /* the parser wants a NUL after the source; the host's buffer has exactly src_len */
-    src = js_malloc(ctx, (size_t)src_len + 1);
+    realm = REALM_BROKEN; /* until everything below succeeded */
+    src = copy_source(ses_ptr, ses_len);
     if (!src) {
-        report_pending_exception(OL_ERR_MEMORY_LIMIT_EXCEEDED, "loading the contract: ");
+        report_pending_exception(OL_ERR_MEMORY_LIMIT_EXCEEDED, "ol_lockdown: ");
         return 2;
     }
-    memcpy(src, (const void *)(uintptr_t)src_ptr, src_len);
-    src[src_len] = '\0';
+    ret = JS_Eval(ctx, src, ses_len, OL_SES_NAME, JS_EVAL_TYPE_GLOBAL);
+    js_free(ctx, src);
+    if (JS_IsException(ret)) {
+        report_pending_exception(OL_ERR_INTERNAL_ERROR, "ol_lockdown: evaluating SES: ");
+        return 3;
+    }
+    JS_FreeValue(ctx, ret);
+    ret = JS_Eval(ctx, (const char *)ol_realm_prelude, OL_REALM_PRELUDE_LEN, OL_PRELUDE_NAME,
+                  JS_EVAL_TYPE_GLOBAL);
+    if (JS_IsException(ret)) {
+        report_pending_exception(OL_ERR_INTERNAL_ERROR, "ol_lockdown: lockdown failed: ");
+        return 4;
+    }
+    if (!JS_IsFunction(ctx, ret)) {
+        JS_FreeValue(ctx, ret);
+        report_str(OL_ERR_INTERNAL_ERROR, "ol_lockdown: the realm prelude did not complete "
+                                          "with the compartment loader");
+        return 5;
+    }
+    if (run_jobs() < 0) {
+        JS_FreeValue(ctx, ret);
+        report_pending_exception(OL_ERR_INTERNAL_ERROR, "ol_lockdown: a lockdown job: ");
+        return 4;
+    }
+    realm_load = ret;
+    realm = REALM_LOCKED;
+    return 0;
+}
+
+/* -------------------------------------------------------------------------- load */
+
+/* The contract as an ES module, compiled and evaluated by QuickJS itself. */
+static int load_native_module(const char *src, uint32_t src_len)
+{
+    JSValue mod, ret;
+    JSModuleDef *m;
+
     mod = JS_Eval(ctx, src, src_len, OL_MODULE_NAME,
                   JS_EVAL_TYPE_MODULE | JS_EVAL_FLAG_COMPILE_ONLY);
-    js_free(ctx, src);
     if (JS_IsException(mod)) {
         report_compile_error();
         return 3;
@@ -410,6 +492,154 @@ OL_EXPORT("ol_load") int32_t ol_load(uint32_t src_ptr, uint32_t src_len)
         report_pending_exception(OL_ERR_INTERNAL_ERROR, "module namespace: ");
         return 6;
     }
+    return 0;
+}
+
+/* 1 if `exc` is a SyntaxError (by its name, as the contract's compartment sees it). */
+static int is_syntax_error(JSValueConst exc)
+{
+    JSValue name;
+    const char *s;
+    int yes = 0;
+
+    if (!JS_IsError(exc))
+        return 0;
+    name = JS_GetPropertyStr(ctx, exc, "name");
+    if (JS_IsException(name)) {
+        JS_FreeValue(ctx, JS_GetException(ctx));
+        return 0;
+    }
+    if (JS_IsString(name) && (s = JS_ToCString(ctx, name))) {
+        yes = !strcmp(s, "SyntaxError");
+        JS_FreeCString(ctx, s);
+    }
+    JS_FreeValue(ctx, name);
+    return yes;
+}
+
+/* 1 if `exc` is SES refusing the source before running it ("Possible import expression
+   rejected at contract.js:3. (SES_IMPORT_REJECTED)", HTML comments, direct eval). */
+static int is_ses_rejection(JSValueConst exc)
+{
+    JSValue msg = JS_GetPropertyStr(ctx, exc, "message");
+    const char *s;
+    int yes = 0;
+
+    if (JS_IsException(msg)) {
+        JS_FreeValue(ctx, JS_GetException(ctx));
+        return 0;
+    }
+    if (JS_IsString(msg) && (s = JS_ToCString(ctx, msg))) {
+        yes = strstr(s, "(SES_IMPORT_REJECTED)") || strstr(s, "(SES_HTML_COMMENT_REJECTED)") ||
+              strstr(s, "(SES_EVAL_REJECTED)");
+        JS_FreeCString(ctx, s);
+    }
+    JS_FreeValue(ctx, msg);
+    return yes;
+}
+
+/*
+ * The contract as a compartment script, evaluated in its own Compartment by the realm
+ * prelude's loadContract. A SyntaxError out of the evaluation is a compile error when the
+ * script does not parse (parsed again, compile-only, to get QuickJS's position) or when
+ * SES refused it; any other exception is the contract's own (JSException).
+ */
+static int load_compartment_script(const char *src, uint32_t src_len, uint32_t flags)
+{
+    JSValue args[3], ns;
+
+    args[0] = JS_NewStringLen(ctx, src, src_len);
+    if (JS_IsException(args[0])) {
+        report_pending_exception(OL_ERR_MEMORY_LIMIT_EXCEEDED, "loading the contract: ");
+        return 2;
+    }
+    args[1] = JS_NewBool(ctx, (flags & OL_LOAD_ALLOW_MATH_RANDOM) != 0);
+    args[2] = JS_NewBool(ctx, (flags & OL_LOAD_ALLOW_DATE_NOW) != 0);
+    ns = JS_Call(ctx, realm_load, JS_UNDEFINED, 3, (JSValueConst *)args);
+    JS_FreeValue(ctx, args[0]);
+    if (JS_IsException(ns)) {
+        JSValue exc = JS_GetException(ctx);
+        if (is_syntax_error(exc)) {
+            JSValue fn = JS_Eval(ctx, src, src_len, OL_MODULE_NAME,
+                                 JS_EVAL_TYPE_GLOBAL | JS_EVAL_FLAG_COMPILE_ONLY);
+            if (JS_IsException(fn)) {
+                JS_FreeValue(ctx, exc);
+                report_compile_error();
+                return 3;
+            }
+            JS_FreeValue(ctx, fn);
+            if (is_ses_rejection(exc)) {
+                ol_buf b;
+                ol_buf_init(&b, ctx);
+                put_error_head(&b, exc);
+                JS_FreeValue(ctx, exc);
+                report_buf(OL_ERR_COMPILE_ERROR, &b, "the contract was refused by SES");
+                return 3;
+            }
+        }
+        report_exception(OL_ERR_JSEXCEPTION, NULL, exc);
+        return 4;
+    }
+    if (run_jobs() < 0) {
+        JS_FreeValue(ctx, ns);
+        report_pending_exception(OL_ERR_JSEXCEPTION, NULL);
+        return 4;
+    }
+    /* a script that wraps a top-level await completes with a promise of the namespace */
+    if (settle(&ns, "the evaluation of " OL_MODULE_NAME) < 0)
+        return 5;
+    if (!JS_IsObject(ns)) {
+        JS_FreeValue(ctx, ns);
+        report_str(OL_ERR_INTERNAL_ERROR, "the compartment script did not complete with its "
+                                          "export namespace (an object)");
+        return 6;
+    }
+    module_ns = ns;
+    return 0;
+}
+
+/*
+ * flags: OL_LOAD_NATIVE_MODULE, else a compartment script (needs ol_lockdown) with the
+ * realm options OL_LOAD_ALLOW_MATH_RANDOM and OL_LOAD_ALLOW_DATE_NOW (ignored for a native
+ * module, whose realm is the start compartment's).
+ */
+OL_EXPORT("ol_load") int32_t ol_load(uint32_t src_ptr, uint32_t src_len, uint32_t flags)
+{
+    char *src;
+    int rc;
+
+    if (!ctx || loaded) {
+        report_str(OL_ERR_INTERNAL_ERROR, ctx ? "ol_load: a contract is already loaded"
+                                              : "ol_load before ol_boot");
+        return 1;
+    }
+    if (flags & ~(uint32_t)OL_LOAD_KNOWN_FLAGS) {
+        report_str(OL_ERR_INTERNAL_ERROR, "ol_load: unknown flags");
+        return 1;
+    }
+    if (realm == REALM_BROKEN) {
+        report_str(OL_ERR_INTERNAL_ERROR, "ol_load after a failed ol_lockdown");
+        return 1;
+    }
+    if (!(flags & OL_LOAD_NATIVE_MODULE) && realm != REALM_LOCKED) {
+        report_str(OL_ERR_INTERNAL_ERROR, "ol_load: a compartment script needs ol_lockdown "
+                                          "first (or the NATIVE_MODULE flag)");
+        return 1;
+    }
+    JS_UpdateStackTop(rt);
+    oom_rearm();
+    src = copy_source(src_ptr, src_len);
+    if (!src) {
+        report_pending_exception(OL_ERR_MEMORY_LIMIT_EXCEEDED, "loading the contract: ");
+        return 2;
+    }
+    if (flags & OL_LOAD_NATIVE_MODULE)
+        rc = load_native_module(src, src_len);
+    else
+        rc = load_compartment_script(src, src_len, flags);
+    js_free(ctx, src);
+    if (rc)
+        return rc;
     loaded = 1;
     return 0;
 }

@@ -396,15 +396,22 @@ def build_guest_command(
     force: Annotated[bool, typer.Option("--force", help="Recompile everything.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Build the QuickJS guest wasm (done automatically on first use; cached)."""
+    """Build the QuickJS guest wasm, fetch the pinned npm pieces (SES, acorn) and make the
+    boot snapshot (SES lockdown). Done automatically on first use; everything is cached."""
     with _errors(as_json):
         from outlayer.host.guest_build import build_guest
+        from outlayer.realm.npm import fetch_all
 
         path = build_guest(force=force, quiet=as_json)
+        fetch_all(quiet=as_json)
+        from outlayer.js.runner import runtime
+
+        boot = runtime().boot_wasm
     if as_json:
-        _print_json(_payload({"path": str(path)}))
+        _print_json(_payload({"path": str(path), "boot_snapshot_bytes": len(boot)}))
     else:
-        _out().print(f"guest ready: {escape(str(path))}")
+        _out().print(f"guest ready: {escape(str(path))}\n"
+                     f"boot snapshot (QuickJS booted, SES locked down): {len(boot):,} bytes")
 
 
 def counter_example() -> Path:

@@ -16,7 +16,8 @@ EXPORT_SIGNATURES = {
     "ol_alloc": (["i32"], ["i32"]),
     "ol_free": (["i32"], []),
     "ol_boot": ([], ["i32"]),
-    "ol_load": (["i32", "i32"], ["i32"]),
+    "ol_lockdown": (["i32", "i32"], ["i32"]),  # ses_ptr, ses_len
+    "ol_load": (["i32", "i32", "i32"], ["i32"]),  # src_ptr, src_len, flags
     "ol_call": (["i32", "i32"], ["i32"]),
     "_initialize": ([], []),
 }
@@ -83,6 +84,88 @@ def test_key_is_cheap_and_does_not_build(monkeypatch: pytest.MonkeyPatch,
     assert not (tmp_path / "empty-cache").exists()
 
 
+def test_key_changes_with_the_realm_prelude(guest_copy: pathlib.Path) -> None:
+    before = guest_build.cache_key(guest_dir=guest_copy)
+    prelude = guest_copy / guest_build.REALM_PRELUDE
+    prelude.write_text(prelude.read_text() + "\n// edited\n")
+    assert guest_build.cache_key(guest_dir=guest_copy) != before
+
+
+def test_key_changes_with_a_quickjs_patch(guest_copy: pathlib.Path) -> None:
+    before = guest_build.cache_key(guest_dir=guest_copy)
+    patches = guest_build._patch_files(guest_copy)
+    assert patches, "guest/patches/ holds the QuickJS patches"
+    patches[0].write_text(patches[0].read_text().replace("OutLayer:", "OutLayer (edited):"))
+    assert guest_build.cache_key(guest_dir=guest_copy) != before
+
+
+# ------------------------------------------------------------------- patches and prelude
+
+_TEXT = "int a;\nint b;\nint c;\nint d;\n"
+
+
+def _diff(old: str, new: str) -> str:
+    import difflib
+
+    return "".join(difflib.unified_diff(old.splitlines(True), new.splitlines(True),
+                                        "a/x.c", "b/x.c"))
+
+
+def test_a_patch_applies_by_content() -> None:
+    new = _TEXT.replace("int b;\n", "int b;\nint b2;\n").replace("int d;", "long d;")
+    assert guest_build.apply_patch(_TEXT, _diff(_TEXT, new)) == new
+    # line numbers in the hunk header are not trusted: the same hunk fits shifted text
+    shifted = "/* one more line */\n" + _TEXT
+    assert guest_build.apply_patch(shifted, _diff(_TEXT, new)) == "/* one more line */\n" + new
+    assert guest_build._patch_target(_diff(_TEXT, new), "p") == "x.c"
+
+
+def test_a_patch_that_does_not_fit_fails_the_build() -> None:
+    patch = _diff(_TEXT, _TEXT.replace("int c;", "int cc;"))
+    with pytest.raises(guest_build.GuestBuildError, match="matches nowhere"):
+        guest_build.apply_patch(_TEXT.replace("int b;", "int bb;"), patch)
+    twice = "int b;\nint c;\nint d;\n" * 2
+    small = _diff("int c;\n", "int cc;\n")
+    with pytest.raises(guest_build.GuestBuildError, match="2 times"):
+        guest_build.apply_patch(twice, small)
+    with pytest.raises(guest_build.GuestBuildError, match="no hunks"):
+        guest_build.apply_patch(_TEXT, "--- a/x.c\n+++ b/x.c\n")
+
+
+def test_the_patches_fit_the_pinned_sources(wasm_path: pathlib.Path) -> None:
+    """Every patch applies to the pinned upstream file (the fixture fetched it)."""
+    upstream = next((guest_build.cache_root() / "src").glob(
+        f"quickjs-ng-{guest_build.QUICKJS_VERSION}-*"))
+    for path in guest_build._patch_files():
+        patch = path.read_text()
+        target = upstream / guest_build._patch_target(patch, path.name)
+        patched = guest_build.apply_patch(target.read_text(), patch, path.name)
+        assert patched != target.read_text()
+
+
+def test_realm_prelude_header_is_the_file_as_c_bytes() -> None:
+    js = "(() => 'é\\0')();\n".encode()
+    header = guest_build.realm_prelude_header(js)
+    assert header == guest_build.realm_prelude_header(js)  # a pure function of the file
+    assert f"#define OL_REALM_PRELUDE_LEN {len(js)}" in header
+    body = header.split("{", 1)[1].split("}", 1)[0]
+    values = bytes(int(x, 16) for x in body.replace("\n", " ").replace(",", " ").split())
+    assert values == js + b"\0"  # NUL-terminated: JS_Eval wants one after the source
+    empty = guest_build.realm_prelude_header(b"")
+    assert "OL_REALM_PRELUDE_LEN 0" in empty and "0x00" in empty
+
+
+def test_load_flags_are_distinct_bits_known_to_the_bridge() -> None:
+    flags = (guest_build.LOAD_NATIVE_MODULE, guest_build.LOAD_ALLOW_MATH_RANDOM,
+             guest_build.LOAD_ALLOW_DATE_NOW)
+    assert flags == (1, 2, 4)  # the protocol: bit 0 native module, then realm options
+    for name, value in (("NATIVE_MODULE", 1), ("ALLOW_MATH_RANDOM", 2), ("ALLOW_DATE_NOW", 4)):
+        assert f"-DOL_LOAD_{name}={value}" in guest_build.GUEST_CFLAGS
+    from outlayer.realm import options  # the deploy-time options pass the same bits
+
+    assert (options.NATIVE_MODULE, options.ALLOW_MATH_RANDOM, options.ALLOW_DATE_NOW) == flags
+
+
 def test_a_tampered_sdist_is_refused(tmp_path: pathlib.Path) -> None:
     fake = tmp_path / guest_build.QUICKJS_SDIST_NAME
     fake.write_bytes(b"not the pinned sources")
@@ -137,6 +220,13 @@ def test_reader_agrees_with_wasmtime(wasm_path: pathlib.Path, module: wasmtime.M
     imports, exports = guest_build.wasm_imports_exports(wasm_path.read_bytes())
     assert imports == [(i.module, i.name) for i in module.imports]
     assert sorted(exports) == sorted(e.name for e in module.exports)
+
+
+def test_wasm_carries_the_realm_prelude_and_the_patches(wasm_path: pathlib.Path) -> None:
+    data = wasm_path.read_bytes()
+    prelude = (guest_build.GUEST_SOURCE_DIR / guest_build.REALM_PRELUDE).read_bytes()
+    assert prelude in data  # in the data section, byte for byte
+    assert b"//# sourceURL=" in data  # quickjs-eval-source-url.patch is compiled in
 
 
 def test_no_dwarf_but_function_names(wasm_path: pathlib.Path) -> None:

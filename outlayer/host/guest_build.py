@@ -40,7 +40,7 @@ QUICKJS_SDIST_NAME = f"quickjs_ng-{QUICKJS_VERSION}.tar.gz"
 QUICKJS_SOURCES = ("quickjs.c", "libregexp.c", "libunicode.c", "dtoa.c")
 
 #: bump when the recipe changes in a way the flags below do not show.
-RECIPE_VERSION = 1
+RECIPE_VERSION = 2
 
 #: Linear-memory ("shadow") stack of the C code. QuickJS keeps its own JS frames on the C
 #: stack: every JS->JS call recurses through JS_CallInternal, which puts the callee's locals
@@ -73,7 +73,18 @@ HOST_MAX_WASM_STACK = MAX_WASM_STACK
 OOM_RESERVE = 256 * 1024
 
 #: functions the bridge exports (besides `memory` and the reactor's `_initialize`).
-GUEST_EXPORTS = ("ol_alloc", "ol_free", "ol_boot", "ol_load", "ol_call")
+GUEST_EXPORTS = ("ol_alloc", "ol_free", "ol_boot", "ol_lockdown", "ol_load", "ol_call")
+
+#: `ol_load(src_ptr, src_len, flags)` flag bits (C constants OL_LOAD_*, one source of truth).
+#: NATIVE_MODULE: `src` is an ES module, compiled and evaluated by QuickJS in the start
+#: compartment (trusted tools; runs without lockdown). Without it, `src` is a compartment
+#: script (completion value = the frozen export namespace) evaluated in a new SES
+#: Compartment, which needs `ol_lockdown` first; the realm options below apply to it only.
+LOAD_NATIVE_MODULE = 1
+#: realm option: Math.random() works, a PRNG seeded per call from near.randomSeed()
+LOAD_ALLOW_MATH_RANDOM = 2
+#: realm option: Date.now() and `new Date()` give the block timestamp (milliseconds)
+LOAD_ALLOW_DATE_NOW = 4
 #: the WASI module the guest may import from, besides `outlayer.syscalls.SYSCALL_MODULE`.
 WASI_MODULE = "wasi_snapshot_preview1"
 
@@ -81,6 +92,12 @@ GUEST_WASM_NAME = "outlayer-guest.wasm"
 HEADER_NAME = "outlayer_syscalls.h"
 #: force-included into quickjs.c: makes its recursion checks see native-only recursion.
 QUICKJS_PRELUDE = "quickjs_stack.h"
+#: unified diffs against the upstream QuickJS-ng sources (guest/patches/*.patch), applied
+#: in name order before compiling: OutLayer's few engine changes, each explained inside.
+PATCH_DIR = "patches"
+#: the realm prelude (JS run by `ol_lockdown`), compiled into the bridge as a C array
+REALM_PRELUDE = "realm_prelude.js"
+REALM_PRELUDE_HEADER = "ol_realm_prelude.h"
 
 TARGET_FLAGS = ("-target", "wasm32-wasi")
 #: flags of every object. -g0: zig cc emits DWARF by default, which would make the wasm
@@ -93,6 +110,9 @@ GUEST_CFLAGS = (
     f"-DOL_SHADOW_STACK_SIZE={SHADOW_STACK_SIZE}",
     f"-DOL_JS_STACK_SIZE={JS_STACK_SIZE}",
     f"-DOL_OOM_RESERVE={OOM_RESERVE}",
+    f"-DOL_LOAD_NATIVE_MODULE={LOAD_NATIVE_MODULE}",
+    f"-DOL_LOAD_ALLOW_MATH_RANDOM={LOAD_ALLOW_MATH_RANDOM}",
+    f"-DOL_LOAD_ALLOW_DATE_NOW={LOAD_ALLOW_DATE_NOW}",
 )
 LDFLAGS = (
     "-O2",
@@ -268,6 +288,119 @@ def _extract_upstream(sdist: pathlib.Path, root: pathlib.Path) -> pathlib.Path:
     return dest
 
 
+# ------------------------------------------------------------- patches and generated code
+
+
+def _patch_files(guest_dir: pathlib.Path | None = None) -> list[pathlib.Path]:
+    """guest/patches/*.patch in name order (the order they apply in)."""
+    patch_dir = (guest_dir or GUEST_SOURCE_DIR) / PATCH_DIR
+    return sorted(patch_dir.glob("*.patch")) if patch_dir.is_dir() else []
+
+
+def _patch_target(patch: str, name: str) -> str:
+    """The file a unified diff changes (from its `+++ b/<file>` line)."""
+    for line in patch.splitlines():
+        if line.startswith("+++ "):
+            target = line[4:].split("\t")[0].strip()
+            return target[2:] if target.startswith("b/") else target
+    raise GuestBuildError(f"patch {name} names no file (no '+++' line)")
+
+
+def apply_patch(text: str, patch: str, name: str = "patch") -> str:
+    """`text` with the unified diff `patch` applied.
+
+    Strict: every hunk's old lines (context and removals) must occur exactly once, so a
+    patch that no longer fits the pinned sources fails the build instead of landing in
+    the wrong place. Line numbers in the hunk headers are not trusted.
+    """
+    lines = text.split("\n")
+    hunks: list[tuple[list[str], list[str]]] = []
+    current: tuple[list[str], list[str]] | None = None
+    for raw in patch.split("\n"):
+        if raw.startswith("@@"):
+            current = ([], [])
+            hunks.append(current)
+        elif current is None or raw.startswith(("---", "+++")) or raw.startswith("\\"):
+            continue
+        elif raw.startswith("-"):
+            current[0].append(raw[1:])
+        elif raw.startswith("+"):
+            current[1].append(raw[1:])
+        elif raw.startswith(" ") or raw == "":
+            current[0].append(raw[1:])
+            current[1].append(raw[1:])
+    if not hunks:
+        raise GuestBuildError(f"patch {name} has no hunks")
+    for i, (old, new) in enumerate(hunks, 1):
+        while old and new and old[-1] == "" and new[-1] == "":  # a trailing blank split
+            old.pop()
+            new.pop()
+        n = len(old)
+        found = [j for j in range(len(lines) - n + 1)
+                 if (not old or lines[j] == old[0]) and lines[j:j + n] == old]
+        if len(found) != 1:
+            where = "nowhere" if not found else f"{len(found)} times"
+            raise GuestBuildError(f"patch {name}: hunk {i} matches {where} in the sources")
+        j = found[0]
+        lines[j:j + n] = new
+    return "\n".join(lines)
+
+
+def _patched_sources(upstream: pathlib.Path, root: pathlib.Path
+                     ) -> dict[str, tuple[pathlib.Path, bytes]]:
+    """Upstream file name -> (patched copy, patch bytes) for every file a patch changes.
+
+    The copies live in the cache under a name keyed by the patches and the pinned sdist,
+    written once (atomically); unpatched files compile from `upstream` directly.
+    """
+    by_file: dict[str, list[tuple[str, str]]] = {}
+    for path in _patch_files():
+        patch = path.read_text()
+        by_file.setdefault(_patch_target(patch, path.name), []).append((path.name, patch))
+    out: dict[str, tuple[pathlib.Path, bytes]] = {}
+    for target, patches in by_file.items():
+        source = upstream / target
+        if not source.is_file():
+            raise GuestBuildError(f"patch {patches[0][0]} changes {target}, not in the sources")
+        blob = "".join(f"{n}\n{p}" for n, p in patches).encode()
+        h = hashlib.sha256(QUICKJS_SDIST_SHA256.encode() + blob).hexdigest()[:20]
+        dest = root / "src" / "patched" / h / target
+        if not dest.is_file():
+            text = source.read_text()
+            for name, patch in patches:
+                text = apply_patch(text, patch, name)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            tmp = dest.with_name(f".{dest.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+            tmp.write_text(text)
+            os.replace(tmp, dest)
+        out[target] = (dest, blob)
+    return out
+
+
+def realm_prelude_header(js: bytes) -> str:
+    """guest/realm_prelude.js as a C header: `ol_realm_prelude` (NUL-terminated bytes) and
+    `OL_REALM_PRELUDE_LEN`. A pure function of the file, so builds stay reproducible."""
+    body = ",\n".join(
+        "    " + ", ".join(f"0x{b:02x}" for b in js[i:i + 16]) for i in range(0, len(js), 16)
+    )
+    return (
+        f"/* Generated by outlayer/host/guest_build.py from guest/{REALM_PRELUDE}: "
+        "do not edit. */\n"
+        "#ifndef OL_REALM_PRELUDE_H\n#define OL_REALM_PRELUDE_H\n"
+        f"#define OL_REALM_PRELUDE_LEN {len(js)}\n"
+        "static const unsigned char ol_realm_prelude[OL_REALM_PRELUDE_LEN + 1] = {\n"
+        f"{body}{',' if js else ''}\n    0x00\n}};\n#endif\n"
+    )
+
+
+def _write_if_changed(path: pathlib.Path, text: str) -> None:
+    if path.is_file() and path.read_text() == text:
+        return
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
 # ------------------------------------------------------------------------------ compile
 
 
@@ -313,14 +446,19 @@ def _units(
     prelude = GUEST_SOURCE_DIR / QUICKJS_PRELUDE
     if not prelude.is_file():
         raise GuestBuildError(f"missing {prelude}")
+    patched = _patched_sources(upstream, root)
     for name in QUICKJS_SOURCES:
         flags = (*TARGET_FLAGS, *CFLAGS, "-I", str(upstream))
         h = base.copy()
         h.update(f"{QUICKJS_SDIST_SHA256} {name} {' '.join(CFLAGS)}".encode())
+        source = upstream / name
+        if name in patched:
+            source, blob = patched[name]
+            h.update(len(blob).to_bytes(8, "little") + blob)
         if name == "quickjs.c":
             flags = (*flags, "-include", str(prelude))
             h.update(prelude.read_bytes())
-        units.append(_Unit(name, upstream / name, flags, objdir / f"{name}-{h.hexdigest()[:20]}.o"))
+        units.append(_Unit(name, source, flags, objdir / f"{name}-{h.hexdigest()[:20]}.o"))
     guest_files = _guest_files(GUEST_SOURCE_DIR)
     guest_h = base.copy()
     guest_h.update(f"{QUICKJS_SDIST_SHA256} {' '.join(CFLAGS)} {' '.join(GUEST_CFLAGS)}".encode())
@@ -443,11 +581,12 @@ def build_guest(*, force: bool = False, quiet: bool = False) -> pathlib.Path:
             upstream = _extract_upstream(_download_sdist(root), root)
         gen_dir = out_dir / "include"
         gen_dir.mkdir(parents=True, exist_ok=True)
-        header_path = gen_dir / HEADER_NAME
-        if not header_path.is_file() or header_path.read_text() != header:
-            tmp_header = header_path.with_suffix(".tmp")
-            tmp_header.write_text(header)
-            os.replace(tmp_header, header_path)
+        _write_if_changed(gen_dir / HEADER_NAME, header)
+        realm_prelude = GUEST_SOURCE_DIR / REALM_PRELUDE
+        if not realm_prelude.is_file():
+            raise GuestBuildError(f"missing {realm_prelude}")
+        _write_if_changed(gen_dir / REALM_PRELUDE_HEADER,
+                          realm_prelude_header(realm_prelude.read_bytes()))
         units = _units(root, upstream, gen_dir, header)
         if force:
             for unit in units:

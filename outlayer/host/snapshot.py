@@ -451,8 +451,14 @@ def _call(store: wasmtime.Store, ex: Any, name: str, *args: int) -> None:
         raise SnapshotError(f"{name} returned {rc}")
 
 
-def boot_snapshot(guest_wasm: bytes, *, use_cache: bool = True) -> bytes:
-    """The guest with `_initialize` and `ol_boot` done: a call starts at `ol_load`."""
+def boot_steps(ses: bytes | None) -> tuple[tuple[str, bytes], ...]:
+    return BOOT_STEPS + ((("call", b"ol_lockdown"), ("ses", ses)) if ses is not None else ())
+
+
+def boot_snapshot(guest_wasm: bytes, *, ses: bytes | None = None, use_cache: bool = True
+                  ) -> bytes:
+    """The guest with `_initialize` and `ol_boot` done, and SES's `lockdown()` when `ses`
+    (its UMD source) is given: a call starts at `ol_load`."""
 
     def make(instrumented: bytes) -> Snapshot:
         module = wasmtime.Module(_engine.engine(), instrumented)  # one-off: not cached
@@ -460,13 +466,18 @@ def boot_snapshot(guest_wasm: bytes, *, use_cache: bool = True) -> bytes:
         def steps(store: wasmtime.Store, ex: Any, put: Callable[[bytes], int]) -> None:
             ex["_initialize"](store)
             _call(store, ex, "ol_boot")
+            if ses is not None:
+                src = put(ses)
+                _call(store, ex, "ol_lockdown", src, len(ses))
+                ex["ol_free"](store, src)
 
         return run_init(module, steps)
 
-    return cached(guest_wasm, BOOT_STEPS, make, use_cache=use_cache)
+    return cached(guest_wasm, boot_steps(ses), make, use_cache=use_cache)
 
 
-def contract_snapshot(boot_wasm: bytes, code: bytes, *, use_cache: bool = True) -> bytes:
+def contract_snapshot(boot_wasm: bytes, code: bytes, *, flags: int = 1,
+                      use_cache: bool = True) -> bytes:
     """A boot snapshot with the contract module `code` evaluated: a call runs `ol_call`.
 
     Raises SnapshotError when the module cannot be evaluated without the call (its top
@@ -479,13 +490,13 @@ def contract_snapshot(boot_wasm: bytes, code: bytes, *, use_cache: bool = True) 
 
         def steps(store: wasmtime.Store, ex: Any, put: Callable[[bytes], int]) -> None:
             src = put(code)
-            _call(store, ex, "ol_load", src, len(code))
+            _call(store, ex, "ol_load", src, len(code), flags)
             ex["ol_free"](store, src)
 
         return run_init(module, steps, strict=True)
 
-    return cached(boot_wasm, contract_steps(code), make, use_cache=use_cache)
+    return cached(boot_wasm, contract_steps(code, flags), make, use_cache=use_cache)
 
 
-def contract_steps(code: bytes) -> tuple[tuple[str, bytes], ...]:
-    return (("ol_load", code),)
+def contract_steps(code: bytes, flags: int = 1) -> tuple[tuple[str, bytes], ...]:
+    return (("ol_load", code), ("flags", str(flags).encode()))

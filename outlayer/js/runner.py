@@ -5,16 +5,18 @@ L3 QuickJS guest bridge -> the contract. One fresh instance per call: nothing bu
 committed storage survives between calls.
 
 Instances start from snapshots, never from scratch: the *boot snapshot* is the guest with
-libc initialized and QuickJS booted (cached on disk by input hash); a contract's own
-snapshot is a page delta over it, captured after evaluating the contract once
-(`prepare`, at deploy or at first use). A contract whose top level needs the call (it
-touches NEAR, the clock or entropy) cannot be pre-evaluated and is loaded per call,
-metered like the rest of the call.
+libc initialized, QuickJS booted and SES's `lockdown()` done (cached on disk by input
+hash); a contract's own snapshot is a page delta over it, captured after evaluating the
+contract once in its Compartment (`prepare`, at deploy or at first use). Contracts are ES
+modules; at deploy they become compartment scripts (`outlayer.realm.transform`). A
+contract whose top level needs the call (it touches NEAR, the clock or entropy) cannot be
+pre-evaluated and is loaded per call, metered like the rest of the call.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -31,7 +33,7 @@ from outlayer.host import snapshot as _snapshot
 from outlayer.host.delta import Delta, apply_delta, capture_delta, mutable_globals
 from outlayer.host.fastcall import Fuel, context_ptr
 from outlayer.host.memory import GuestMemory
-from outlayer.realm.options import RealmOptions
+from outlayer.realm.options import NATIVE_MODULE, RealmOptions
 from outlayer.vm.context import VMContext
 from outlayer.vm.interfaces import StorageView
 from outlayer.vm.logic import VMLogic
@@ -41,6 +43,10 @@ from outlayer.vm.params import DEFAULT_PARAMS, Params
 _TRAP_CODES = wasmtime.TrapCode
 #: contract deltas kept in memory (each ~150 KB for a small contract)
 DELTA_CACHE_SIZE = 256
+SES_FILE = "dist/ses.umd.js"
+#: the name the guest gives the contract's source in syntax errors and stacks
+GUEST_FILE = "contract.js"
+_LINE1 = re.compile(re.escape(GUEST_FILE) + r":1:(\d+)")
 
 
 class QuickJSRuntime:
@@ -51,8 +57,14 @@ class QuickJSRuntime:
             from outlayer.host.guest_build import guest_wasm_path
 
             wasm_path = guest_wasm_path()
+        from outlayer.realm.npm import package_file
+
         self.engine = _engine.engine()
-        self.boot_wasm = _snapshot.instrument(_snapshot.boot_snapshot(wasm_path.read_bytes()))
+        # the unminified build: the minified one renames intrinsics (Error.name reads
+        # "ResultError"), which users would see in every error message
+        ses = package_file("ses", SES_FILE).read_bytes()
+        self.boot_wasm = _snapshot.instrument(
+            _snapshot.boot_snapshot(wasm_path.read_bytes(), ses=ses))
         self.module = _engine.load_module(self.boot_wasm)
         linker = wasmtime.Linker(self.engine)
         define_wasi(linker)
@@ -76,10 +88,10 @@ class QuickJSRuntime:
             self._base = _snapshot.run_init(self.module, lambda *_: None, capture_with=take)
         return self._base
 
-    def prepare(self, code: bytes) -> Delta | None:
-        """The contract's snapshot (its module evaluated once), or None when its top level
-        depends on the call. Deterministic: a function of (boot snapshot, code) only."""
-        key = hashlib.sha256(self._boot_id.encode() + b"\0" + code).hexdigest()
+    def prepare(self, script: bytes, flags: int) -> Delta | None:
+        """The contract's snapshot (its script evaluated once), or None when its top level
+        depends on the call. Deterministic: a function of (boot snapshot, flags, script)."""
+        key = hashlib.sha256(f"{self._boot_id}\0{flags}\0".encode() + script).hexdigest()
         with self._lock:
             if key in self._deltas:
                 self._deltas.move_to_end(key)
@@ -90,7 +102,7 @@ class QuickJSRuntime:
             blob = path.read_bytes()
             delta = Delta.decode(blob) if blob else None
         else:
-            delta = self._make_delta(code)
+            delta = self._make_delta(script, flags)
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(f".tmp{threading.get_ident()}")
             tmp.write_bytes(delta.encode() if delta is not None else b"")
@@ -101,12 +113,12 @@ class QuickJSRuntime:
                 self._deltas.popitem(last=False)
         return delta
 
-    def _make_delta(self, code: bytes) -> Delta | None:
+    def _make_delta(self, code: bytes, flags: int) -> Delta | None:
         base_memory, base_globals = self._base_state()
 
         def steps(store: wasmtime.Store, ex: Any, put: Any) -> None:
             src = put(code)
-            if ex["ol_load"](store, src, len(code)) != 0:
+            if ex["ol_load"](store, src, len(code), flags) != 0:
                 raise _snapshot.SnapshotError("ol_load failed")
             ex["ol_free"](store, src)
 
@@ -126,13 +138,28 @@ class QuickJSRuntime:
 
     def run(self, code: bytes, method: str, context: VMContext, storage: StorageView,
             params: Params = DEFAULT_PARAMS, limits: _engine.Limits | None = None,
-            *, realm: RealmOptions | None = None, snapshot: bool = True) -> VMOutcome:
+            *, realm: RealmOptions | None = None, snapshot: bool = True,
+            native_module: bool = False) -> VMOutcome:
         """Run `method` of the contract `code`; every failure is folded into the outcome.
 
-        snapshot=False evaluates the module inside the call (metered) even when it could
-        be pre-evaluated: for measuring, and for comparing both paths in tests.
+        realm: the contract's realm options. snapshot=False evaluates the module inside the
+        call (metered) even when it could be pre-evaluated: for measuring and comparing.
+        native_module=True runs `code` as a plain QuickJS module outside any compartment:
+        only for OutLayer's own trusted tools (the deploy-time transform), never contracts.
         """
-        delta = self.prepare(code) if snapshot else None
+        line1_offset = 0
+        if native_module:
+            script, flags = code, NATIVE_MODULE
+        else:
+            from outlayer.realm.transform import to_compartment_script
+
+            try:
+                compiled = to_compartment_script(code, filename=GUEST_FILE)
+            except errors.CompileError as exc:
+                return _refused(context, params, exc)
+            script, flags = compiled.script, (realm or RealmOptions()).flags
+            line1_offset = compiled.line1_offset
+        delta = self.prepare(script, flags) if snapshot else None
         limits = limits or _engine.Limits()
         memory = GuestMemory()
         logic = VMLogic(context, storage, memory, params)
@@ -144,13 +171,16 @@ class QuickJSRuntime:
         error: errors.HostError | None = None
         _session.enter(sess)
         try:
-            error = self._execute(store, sess, code, method, delta)
+            error = self._execute(store, sess, code, script, flags, method, delta)
         finally:
             _session.leave()
+        if error is not None and line1_offset:
+            error = _shift_line1(error, line1_offset)
         return logic.outcome(error)
 
     def _execute(self, store: wasmtime.Store, sess: _session.Session, code: bytes,
-                 method: str, delta: Delta | None) -> errors.HostError | None:
+                 script: bytes, flags: int, method: str, delta: Delta | None
+                 ) -> errors.HostError | None:
         logic = sess.logic
         try:
             instance = self._pre.instantiate(store)
@@ -169,9 +199,9 @@ class QuickJSRuntime:
             alloc = ex["ol_alloc"]
             loaded = delta is not None
             if not loaded:
-                src = alloc(store, len(code) + 1)  # type: ignore[operator]
-                sess.memory.write(src, code)
-                loaded = ex["ol_load"](store, src, len(code)) == 0  # type: ignore[operator]
+                src = alloc(store, len(script) + 1)  # type: ignore[operator]
+                sess.memory.write(src, script)
+                loaded = ex["ol_load"](store, src, len(script), flags) == 0  # type: ignore
             if loaded:
                 name = method.encode()
                 name_ptr = alloc(store, len(name) + 1)  # type: ignore[operator]
@@ -191,6 +221,26 @@ class QuickJSRuntime:
             return errors.InternalError(f"wasmtime: {exc}")
         except errors.HostError as exc:
             return exc
+
+
+def _refused(context: VMContext, params: Params, exc: errors.HostError) -> VMOutcome:
+    """The outcome of a call whose contract never reached the guest (it does not compile)."""
+    logic = VMLogic(context, _Empty(), GuestMemory(), params)
+    return logic.outcome(exc)
+
+
+class _Empty:
+    def get(self, key: bytes) -> bytes | None:
+        return None
+
+
+def _shift_line1(error: errors.HostError, offset: int) -> errors.HostError:
+    """Line 1 of the compartment script starts with the wrapper's prefix: undo it."""
+    message = _LINE1.sub(lambda m: f"{GUEST_FILE}:1:{max(1, int(m.group(1)) - offset)}",
+                         error.message)
+    if message == error.message:
+        return error
+    return type(error)(message)
 
 
 def _as_host_error(exc: BaseException) -> errors.HostError:

@@ -323,7 +323,7 @@ def _run(wasm: bytes, stage: str, code: bytes, method: str, storage: dict[bytes,
         if stage != "loaded":
             src = alloc(store, len(code) + 1)  # type: ignore[operator]
             memory.write(src, code)
-            rc = ex["ol_load"](store, src, len(code))  # type: ignore[operator]
+            rc = ex["ol_load"](store, src, len(code), 1)  # type: ignore[operator]
         if rc == 0:
             name = method.encode()
             name_ptr = alloc(store, len(name) + 1)  # type: ignore[operator]

@@ -1,0 +1,330 @@
+// OutLayer's deploy-time transform: an ES-module contract -> a script for SES's
+// `compartment.evaluate`, whose completion value is the frozen export namespace.
+//
+// Runs inside OutLayer's own QuickJS guest as a native module. outlayer/realm/transform.py
+// appends this file to acorn's dist/acorn.mjs, whose final `export { ... }` it turns into
+// `const olAcorn = Object.freeze({...})`: so this file imports nothing, reads acorn only
+// through `olAcorn`, and names its own top-level bindings `ol*` (acorn's share the scope).
+//
+// Every line of the contract keeps its line number, and every column stays where it was
+// except on line 1, which the wrapper's prefix shifts by `line1_offset`. `export` keywords
+// become spaces; `export { a as b }` becomes `;` and spaces (line breaks kept); an
+// anonymous or expression default export becomes `const __ol_d = ...`, same width.
+
+const OL_PREFIX = '(function (__ol_freeze) {"use strict";';
+const OL_DEFAULT_LOCAL = "__ol_d";
+const OL_RESERVED = /^__ol/;
+const OL_LINE_BREAK = /[\n\r\u2028\u2029]/;
+
+// SES 2.3.0 (src/transforms.js) refuses, before parsing, any source text matching these,
+// even inside strings and comments: `compartment.evaluate` applies the direct-eval rule
+// (on by default: __rejectSomeDirectEvalExpressions__) and then the two mandatory ones.
+// Same pattern sources, so the same regexp engine as the guest's SES gives the same
+// verdicts; tests/realm check them against the pinned SES dist. The HTML-comment pattern
+// is built from pieces, as SES does, so it never appears literally in a source.
+const OL_SES_RULES = [
+  {
+    code: "SES_HTML_COMMENT_REJECTED",
+    pattern: new RegExp(`(?:${"<"}!--|--${">"})`, "g"),
+    message: "SES refuses an HTML-like comment token ('<' + '!--' or '--' + '>') anywhere in a contract, even in a string or comment",
+  },
+  {
+    code: "SES_IMPORT_REJECTED",
+    pattern: new RegExp("(^|[^.]|\\.\\.\\.)\\bimport(\\s*(?:\\(|/[/*]))", "g"),
+    message: "SES refuses text that looks like an import expression ('import' followed by '(' or a comment) anywhere in a contract, even in a string or comment",
+  },
+  {
+    code: "SES_EVAL_REJECTED",
+    pattern: new RegExp("(^|[^.])\\beval(\\s*\\()", "g"),
+    message: "SES refuses text that looks like a direct eval ('eval' followed by '(') anywhere in a contract, even in a string or comment",
+  },
+];
+
+class OlError extends Error {
+  constructor(message, pos) {
+    super(message);
+    this.pos = pos;
+  }
+}
+
+function olIsFunctionBoundary(node) {
+  return node.type === "FunctionDeclaration" || node.type === "FunctionExpression" ||
+    node.type === "ArrowFunctionExpression" || node.type === "StaticBlock";
+}
+
+// Positions of identifiers that are names, not bindings or references.
+function olSkippedChild(node, key) {
+  switch (node.type) {
+    case "MemberExpression":
+      return key === "property" && !node.computed;
+    case "Property":
+    case "MethodDefinition":
+    case "PropertyDefinition":
+      return key === "key" && !node.computed;
+    case "ExportSpecifier":
+      return key === "exported";
+    case "MetaProperty":
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Everything a compartment script cannot be, or that would make it differ from the module.
+// Iterative: the AST of a long operator chain is deeper than QuickJS's stack allows for
+// recursion, even where acorn itself got through.
+function olCheck(ast) {
+  const problems = [];
+  const flag = (node, message) => problems.push(new OlError(message, node.start));
+  // fnDepth: inside any function (top-level await); plainDepth: inside a function that
+  // has its own `arguments` (arrows do not); class field initializers count as both.
+  const todo = [[ast, 0, 0]];
+  while (todo.length) {
+    const [node, fnDepth, plainDepth] = todo.pop();
+    switch (node.type) {
+      case "ImportDeclaration":
+        flag(node, "`import` declarations are not supported: a contract is one module, with no module loader; bundle its dependencies into it");
+        continue;
+      case "ImportExpression":
+        flag(node, "`import(...)` is not supported: contracts have no module loader");
+        continue;
+      case "MetaProperty":
+        if (node.meta.name === "import") flag(node, "`import.meta` is not available to contracts");
+        continue;
+      case "ExportAllDeclaration":
+        flag(node, "`export * from` re-exports another module: not supported, contracts have no module loader");
+        continue;
+      case "ExportNamedDeclaration":
+        if (node.source) {
+          flag(node, "`export ... from` re-exports another module: not supported, contracts have no module loader");
+          continue;
+        }
+        break;
+      case "AwaitExpression":
+        if (fnDepth === 0) flag(node, "top-level `await` is not supported: a contract's top level runs once at deploy; await inside an (async) exported function");
+        break;
+      case "ForOfStatement":
+        if (node.await && fnDepth === 0) flag(node, "top-level `for await` is not supported: a contract's top level runs once at deploy; await inside an (async) exported function");
+        break;
+      case "VariableDeclaration":
+        if (node.kind === "await using" && fnDepth === 0) flag(node, "top-level `await using` is not supported");
+        break;
+      case "Identifier":
+        if (OL_RESERVED.test(node.name)) flag(node, `the identifier '${node.name}' is reserved: names starting with __ol belong to OutLayer`);
+        else if (node.name === "arguments" && plainDepth === 0) flag(node, "`arguments` outside a function is not defined in a module");
+        continue;
+      default:
+        break;
+    }
+    let fd = fnDepth;
+    let pd = plainDepth;
+    if (olIsFunctionBoundary(node)) {
+      fd += 1;
+      if (node.type !== "ArrowFunctionExpression") pd += 1;
+    }
+    for (const key of Object.keys(node)) {
+      const value = node[key];
+      if (!value || typeof value !== "object" || olSkippedChild(node, key)) continue;
+      const boundary = node.type === "PropertyDefinition" && key === "value" ? 1 : 0;
+      if (Array.isArray(value)) {
+        for (const child of value) {
+          if (child && typeof child.type === "string") todo.push([child, fd + boundary, pd + boundary]);
+        }
+      } else if (typeof value.type === "string") {
+        todo.push([value, fd + boundary, pd + boundary]);
+      }
+    }
+  }
+  if (problems.length) {
+    problems.sort((a, b) => a.pos - b.pos);
+    throw problems[0];
+  }
+}
+
+function olBindingNames(pattern, out) {
+  switch (pattern.type) {
+    case "Identifier":
+      out.push(pattern);
+      break;
+    case "ObjectPattern":
+      for (const p of pattern.properties) olBindingNames(p.type === "RestElement" ? p.argument : p.value, out);
+      break;
+    case "ArrayPattern":
+      for (const e of pattern.elements) if (e) olBindingNames(e, out);
+      break;
+    case "RestElement":
+      olBindingNames(pattern.argument, out);
+      break;
+    case "AssignmentPattern":
+      olBindingNames(pattern.left, out);
+      break;
+    default:
+      throw new OlError(`unexpected ${pattern.type} in an exported declaration`, pattern.start);
+  }
+  return out;
+}
+
+function olBlank(text) {
+  let out = "";
+  for (const ch of text) out += OL_LINE_BREAK.test(ch) ? ch : " ".repeat(ch.length);
+  return out;
+}
+
+// The `default` keyword after `export` (whitespace and comments may sit between).
+function olDefaultToken(source, from) {
+  const skip = /(?:\s|\/\/[^\n\r\u2028\u2029]*|\/\*[\s\S]*?\*\/)*default\b/y;
+  skip.lastIndex = from;
+  if (!skip.exec(source)) throw new OlError("cannot find `default` after `export`", from);
+  return skip.lastIndex - "default".length;
+}
+
+function olExportName(node) {
+  return node.type === "Literal" ? String(node.value) : node.name;
+}
+
+// An export name as a string literal whose text SES's rules can never match.
+function olKey(name) {
+  let out = '"';
+  for (let i = 0; i < name.length; i++) {
+    const ch = name[i];
+    out += /[A-Za-z0-9_$ ]/.test(ch) ? ch : "\\u" + name.charCodeAt(i).toString(16).padStart(4, "0");
+  }
+  return out + '"';
+}
+
+// The edits that turn the module into the function body, and its exports.
+function olRewrite(ast, source) {
+  const edits = [];
+  const exports = [];
+  const seen = new Set();
+  const add = (node, exported, local) => {
+    if (OL_RESERVED.test(exported)) throw new OlError(`the export name '${exported}' is reserved: names starting with __ol belong to OutLayer`, node.start);
+    if (seen.has(exported)) throw new OlError(`duplicate export '${exported}'`, node.start);
+    seen.add(exported);
+    exports.push({ name: exported, local });
+  };
+  for (const stmt of ast.body) {
+    if (stmt.type === "ExportNamedDeclaration") {
+      const decl = stmt.declaration;
+      if (decl) {
+        edits.push({ start: stmt.start, end: stmt.start + 6, text: "      " });
+        if (decl.type === "VariableDeclaration") {
+          for (const d of decl.declarations) for (const id of olBindingNames(d.id, [])) add(id, id.name, id.name);
+        } else {
+          add(decl.id, decl.id.name, decl.id.name);
+        }
+      } else {
+        // blank, but for a `;` where `export` began: the statement before it may have
+        // ended by ASI only because `export` could not continue it
+        edits.push({ start: stmt.start, end: stmt.end, text: ";" + olBlank(source.slice(stmt.start + 1, stmt.end)) });
+        for (const spec of stmt.specifiers) add(spec.exported, olExportName(spec.exported), spec.local.name);
+      }
+    } else if (stmt.type === "ExportDefaultDeclaration") {
+      const decl = stmt.declaration;
+      const at = olDefaultToken(source, stmt.start + 6);
+      const isDecl = decl.type === "FunctionDeclaration" || decl.type === "ClassDeclaration";
+      if (isDecl && decl.id) {
+        edits.push({ start: stmt.start, end: stmt.start + 6, text: "      " });
+        edits.push({ start: at, end: at + 7, text: "       " });
+        add(stmt, "default", decl.id.name);
+        continue;
+      }
+      const binding = `const ${OL_DEFAULT_LOCAL} =`; // 14 characters, as `export default`
+      if (at === stmt.start + 7 && source[stmt.start + 6] === " ") {
+        edits.push({ start: stmt.start, end: at + 7, text: binding });
+      } else {
+        edits.push({ start: stmt.start, end: stmt.start + 6, text: binding });
+        edits.push({ start: at, end: at + 7, text: "       " });
+      }
+      if (isDecl) {
+        // an anonymous declaration ended its statement; the expression it becomes does
+        // not, so end it: on the next space or tab when there is one (no column moves)
+        const next = source[decl.end];
+        if (next === " " || next === "\t") edits.push({ start: decl.end, end: decl.end + 1, text: ";" });
+        else if (next !== ";") edits.push({ start: decl.end, end: decl.end, text: ";" });
+      }
+      add(stmt, "default", OL_DEFAULT_LOCAL);
+    }
+  }
+  if (source.startsWith("#!")) edits.push({ start: 0, end: 2, text: "//" });
+  edits.sort((a, b) => a.start - b.start);
+  const parts = [];
+  let pos = 0;
+  for (const e of edits) {
+    parts.push(source.slice(pos, e.start), e.text);
+    pos = e.end;
+  }
+  parts.push(source.slice(pos));
+  const body = parts.join("");
+  exports.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return { body, exports };
+}
+
+// 1-based line and column of an index into the contract.
+function olSourcePosition(source, index) {
+  const info = olAcorn.getLineInfo(source, index);
+  return { line: info.line, column: info.column + 1 };
+}
+
+// Where a position of the script is in the contract (1-based); the wrapper ends `bodyEnd`.
+function olLocate(script, index, bodyEnd) {
+  if (index >= bodyEnd) return null;
+  const info = olAcorn.getLineInfo(script, index);
+  const column = info.line === 1 ? info.column - OL_PREFIX.length : info.column;
+  return { line: info.line, column: column + 1 };
+}
+
+function olSesCheck(script, bodyEnd) {
+  let first = null;
+  for (const rule of OL_SES_RULES) {
+    rule.pattern.lastIndex = 0;
+    const m = rule.pattern.exec(script);
+    if (!m) continue;
+    const index = m.index + (m.length > 2 ? m[1].length : 0);
+    if (!first || index < first.index) first = { index, rule };
+  }
+  if (!first) return;
+  const where = olLocate(script, first.index, bodyEnd);
+  if (!where) throw new Error(`internal: the wrapper itself matches ${first.rule.code}`);
+  throw Object.assign(new OlError(`${first.rule.message} (${first.rule.code})`, -1), { where });
+}
+
+function olTransform(source) {
+  // no `locations`: line and column are computed from offsets, only for an error
+  // (same numbers, and parsing a large contract is ~25% faster)
+  const ast = olAcorn.parse(source, {
+    ecmaVersion: "latest",
+    sourceType: "module",
+    allowHashBang: true,
+  });
+  olCheck(ast);
+  const { body, exports } = olRewrite(ast, source);
+  const entries = exports.map((e) => `, [${olKey(e.name)}]: ${e.local}`).join("");
+  const script = `${OL_PREFIX}${body}\nreturn __ol_freeze({__proto__: null${entries}});\n})(Object.freeze)\n`;
+  olSesCheck(script, OL_PREFIX.length + body.length);
+  return { script, exports: exports.map((e) => e.name), line1_offset: OL_PREFIX.length };
+}
+
+// {source} -> {script, exports, line1_offset} | {error: {message, line, column}}
+// (line and column 1-based; null when the error has no place in the source).
+export function transform(args) {
+  const source = args && args.source;
+  if (typeof source !== "string") return { error: { message: "no source given", line: null, column: null } };
+  try {
+    return olTransform(source);
+  } catch (e) {
+    if (e instanceof OlError) {
+      const where = e.where || olSourcePosition(source, e.pos);
+      return { error: { message: e.message, line: where.line, column: where.column } };
+    }
+    if (e instanceof SyntaxError && e.loc) {
+      let message = e.message.replace(/ \(\d+:\d+\)$/, "");
+      if (message === "Not enough stack space to parse input") message += ": the code nests too deeply here for the deploy-time parser";
+      return { error: { message, line: e.loc.line, column: e.loc.column + 1 } };
+    }
+    if (e instanceof RangeError || (e && e.name === "InternalError")) {
+      return { error: { message: `the source is nested too deeply to transform (${e.message})`, line: null, column: null } };
+    }
+    throw e;
+  }
+}
