@@ -24,14 +24,14 @@ from outlayer.host import wasm_binary as wb
 from outlayer.host.fastcall import Fuel, context_ptr
 from outlayer.host.memory import GuestMemory
 from outlayer.js.runner import _as_host_error, _classify_trap
-
-BOOT_FUEL = 2_000_000_000  # enough to boot QuickJS unmetered, as the snapshot did
 from outlayer.vm.context import VMContext
 from outlayer.vm.logic import VMLogic
 from outlayer.vm.outcome import VMOutcome
 from outlayer.vm.params import DEFAULT_PARAMS
 
 from .conftest import DictStorage
+
+BOOT_FUEL = 2_000_000_000  # enough to boot QuickJS unmetered, as the snapshot did
 
 COUNTER = (b"export function increment() { const c = parseInt(near.storageRead('count') || '0'); "
            b"near.storageWrite('count', String(c + 1)); near.log('n=' + (c + 1)); return c + 1; }")
