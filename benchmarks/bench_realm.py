@@ -38,7 +38,7 @@ def _pct(values: list[float], q: float) -> float:
 def bench_instantiate(n: int = 2000) -> dict[str, float]:
     rt = runtime()
     eng = rt.engine
-    delta = rt.prepare(COUNTER)
+    delta = rt.prepare(*rt.compile(COUNTER)[:2])
     assert delta is not None
     plain = wasmtime.Module(eng, guest_wasm_path().read_bytes())
     linker = wasmtime.Linker(eng)

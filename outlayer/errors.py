@@ -57,6 +57,33 @@ WallClockTimeExceeded = _host(
 )
 WasmTrap = _host("WasmTrap", "The guest trapped (stack overflow, unreachable, ...).")
 
+# Promises and yields (NEAR's HostError names).
+BalanceExceeded = _host("BalanceExceeded", "Deposits attached to promises exceed the balance.")
+EmptyMethodName = _host("EmptyMethodName", "A function call or access key names an empty method.")
+InvalidMethodName = _host("InvalidMethodName", "A method name is not valid UTF-8.")
+InvalidPublicKey = _host("InvalidPublicKey", "A public key that is not a borsh PublicKey.")
+InvalidPromiseIndex = _host("InvalidPromiseIndex", "A promise index this call never created.")
+InvalidPromiseResultIndex = _host(
+    "InvalidPromiseResultIndex", "promise_result of a dependency the callback does not have."
+)
+CannotAppendActionToJointPromise = _host(
+    "CannotAppendActionToJointPromise", "Actions go to a receipt, not to a promise_and."
+)
+CannotReturnJointPromise = _host("CannotReturnJointPromise", "promise_return of a promise_and.")
+NumberPromisesExceeded = _host(
+    "NumberPromisesExceeded", "More than max_promises_per_function_call_action promises."
+)
+NumberInputDataDependenciesExceeded = _host(
+    "NumberInputDataDependenciesExceeded", "A promise_and over max_number_input_data_dependencies."
+)
+ContractSizeExceeded = _host("ContractSizeExceeded", "DeployContract code over max_contract_size.")
+YieldPayloadLength = _host("YieldPayloadLength", "A resume payload over max_yield_payload_size.")
+DataIdMalformed = _host("DataIdMalformed", "A yield data id that is not 32 bytes.")
+NewReceiptValidationError = _host(
+    "NewReceiptValidationError",
+    "A receipt the call created breaks NEAR's receipt rules (checked when the call ends).",
+)
+
 # Errors the QuickJS guest bridge reports through syscall 490 (see outlayer.syscalls).
 CompileError = _host("CompileError", "The contract module does not parse or link.")
 MethodNotFound = _host("MethodNotFound", "The contract exports no function of that name.")

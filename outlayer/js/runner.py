@@ -134,6 +134,16 @@ class QuickJSRuntime:
             return None
         return result
 
+    def compile(self, code: bytes, realm: RealmOptions | None = None) -> tuple[bytes, int, int]:
+        """(compartment script, ol_load flags, line-1 column offset) of an ES module contract.
+
+        Raises CompileError (with file:line:column) when the module is not a valid contract.
+        """
+        from outlayer.realm.transform import to_compartment_script
+
+        compiled = to_compartment_script(code, filename=GUEST_FILE)
+        return compiled.script, (realm or RealmOptions()).flags, compiled.line1_offset
+
     # ----------------------------------------------------------------------------- calls
 
     def run(self, code: bytes, method: str, context: VMContext, storage: StorageView,
@@ -147,18 +157,13 @@ class QuickJSRuntime:
         native_module=True runs `code` as a plain QuickJS module outside any compartment:
         only for OutLayer's own trusted tools (the deploy-time transform), never contracts.
         """
-        line1_offset = 0
         if native_module:
-            script, flags = code, NATIVE_MODULE
+            script, flags, line1_offset = code, NATIVE_MODULE, 0
         else:
-            from outlayer.realm.transform import to_compartment_script
-
             try:
-                compiled = to_compartment_script(code, filename=GUEST_FILE)
+                script, flags, line1_offset = self.compile(code, realm)
             except errors.CompileError as exc:
                 return _refused(context, params, exc)
-            script, flags = compiled.script, (realm or RealmOptions()).flags
-            line1_offset = compiled.line1_offset
         delta = self.prepare(script, flags) if snapshot else None
         limits = limits or _engine.Limits()
         memory = GuestMemory()

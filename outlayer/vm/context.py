@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from outlayer.vm.receipts import PromiseResult
+
 
 @dataclass(frozen=True)
 class VMContext:
@@ -25,3 +27,8 @@ class VMContext:
     # accounts waiting for this call's return value (NEAR's output_data_receivers); each
     # makes value_return burn data_receipt_creation_per_byte (send + exec) per byte
     output_data_receivers: tuple[str, ...] = ()
+    # a callback's dependencies, in promise order (promise_results_count / promise_result)
+    promise_results: tuple[PromiseResult, ...] = ()
+    # id of the action receipt being executed; yield data ids derive from it
+    # (outlayer.vm.receipts.yield_data_id), so they are the same on every replay
+    receipt_id: bytes = bytes(32)

@@ -25,3 +25,12 @@ class FuelMeter(Protocol):
     def get_fuel(self) -> int: ...
 
     def set_fuel(self, fuel: int) -> None: ...
+
+
+class ChainView(Protocol):
+    """What VMLogic may ask the chain beyond the account's storage."""
+
+    def yield_pending(self, account_id: str, data_id: bytes) -> bool:
+        """A yield of `account_id` waits for data `data_id` (created, not resumed, not timed
+        out): only then may promise_yield_resume deliver a payload to it."""
+        ...

@@ -7,7 +7,9 @@ says; arguments are u64 ints, results an int or None. Errors are raised as the
 
 The order of charges and checks inside each method follows nearcore's ``logic.rs``, so the
 gas burnt before an error is what NEAR would burn. Storage never writes through: changes
-gather in a `StorageOverlay` (see there for the trie-node gas model).
+gather in a `StorageOverlay` (see there for the trie-node gas model). Promises never leave
+the call either: they gather in a `PromiseDag` (outlayer.vm.promises), and `outcome()`
+hands the receipts to the chain, which runs them (outlayer.vm.receipts has the types).
 
 Fuel protocol for the host (see `outlayer.vm.gas`):
 ``set_fuel(logic.gas.remaining_fuel())`` before the guest starts; at each syscall
@@ -26,14 +28,24 @@ from outlayer.errors import (
     GUEST_ERRORS,
     BadUTF8,
     BadUTF16,
+    BalanceExceeded,
+    CannotReturnJointPromise,
+    ContractSizeExceeded,
+    DataIdMalformed,
     ECRecoverError,
     Ed25519VerifyInvalidInput,
+    EmptyMethodName,
     GuestPanic,
+    IntegerOverflow,
     InternalError,
     InvalidAccountId,
+    InvalidPromiseResultIndex,
+    InvalidPublicKey,
     InvalidRegisterId,
     KeyLengthExceeded,
     MemoryAccessViolation,
+    NewReceiptValidationError,
+    NumberInputDataDependenciesExceeded,
     NumberOfLogsExceeded,
     OutLayerError,
     ProhibitedInView,
@@ -41,15 +53,37 @@ from outlayer.errors import (
     TotalLogLengthExceeded,
     UnsupportedHostFunction,
     ValueLengthExceeded,
+    YieldPayloadLength,
 )
 from outlayer.vm import crypto
-from outlayer.vm.account_id import is_valid_account_id
+from outlayer.vm.account_id import is_eth_implicit, is_near_implicit, is_valid_account_id
 from outlayer.vm.context import VMContext
 from outlayer.vm.gas import COST_ID, GasCounter
-from outlayer.vm.interfaces import MemoryLike, StorageView
+from outlayer.vm.interfaces import ChainView, MemoryLike, StorageView
 from outlayer.vm.outcome import OutcomeError, VMOutcome
 from outlayer.vm.overlay import StorageOverlay
-from outlayer.vm.params import DEFAULT_PARAMS, U64_MAX, Params
+from outlayer.vm.params import DEFAULT_PARAMS, U64_MAX, Fee, Params
+from outlayer.vm.promises import (
+    PromiseDag,
+    method_name,
+    parse_public_key,
+    split_method_names,
+    validate_receipt,
+)
+from outlayer.vm.receipts import (
+    AddKey,
+    CreateAccount,
+    DeleteAccount,
+    DeleteKey,
+    DeployContract,
+    FullAccess,
+    FunctionCall,
+    FunctionCallPermission,
+    NewReceipt,
+    Stake,
+    Transfer,
+    yield_data_id,
+)
 from outlayer.vm.registers import Registers
 
 _BASE = COST_ID["base"]
@@ -97,13 +131,19 @@ _VALIDATOR_STAKE = COST_ID["validator_stake_base"]
 _VALIDATOR_TOTAL_STAKE = COST_ID["validator_total_stake_base"]
 _CONTRACT_LOADING_BASE = COST_ID["contract_loading_base"]
 _CONTRACT_LOADING_BYTES = COST_ID["contract_loading_bytes"]
-
-_LATER = "promises arrive in a later version of OutLayer"
+_PROMISE_AND_BASE = COST_ID["promise_and_base"]
+_PROMISE_AND_PER = COST_ID["promise_and_per_promise"]
+_PROMISE_RETURN = COST_ID["promise_return"]
+_YIELD_CREATE_BASE = COST_ID["yield_create_base"]
+_YIELD_CREATE_BYTE = COST_ID["yield_create_byte"]
+_YIELD_RESUME_BASE = COST_ID["yield_resume_base"]
+_YIELD_RESUME_BYTE = COST_ID["yield_resume_byte"]
 _len = len  # for methods whose NEAR parameter is named `len`
 
 
 class VMLogic:
-    """The NEAR host state of one contract call: gas, registers, storage overlay, logs."""
+    """The NEAR host state of one contract call: gas, registers, storage overlay, logs,
+    and the promises it creates."""
 
     def __init__(
         self,
@@ -111,10 +151,14 @@ class VMLogic:
         storage: StorageView,
         memory: MemoryLike,
         params: Params = DEFAULT_PARAMS,
+        chain: ChainView | None = None,
     ) -> None:
         self.context = context
         self.memory = memory  # settable: the host may attach the instance's memory later
         self.params = params
+        self.chain = chain  # None: promise_yield_resume only finds this call's own yields
+        self.dag = PromiseDag(params)
+        self.returned_promise: int | None = None  # receipt index given to promise_return
         self.is_view = context.is_view
         max_burnt = params.max_gas_burnt_view if context.is_view else params.max_gas_burnt
         self.gas = GasCounter(context.prepaid_gas, max_burnt, params, context.is_view)
@@ -168,14 +212,30 @@ class VMLogic:
         self.gas.pay(_CONTRACT_LOADING_BASE)
 
     def outcome(self, error: OutLayerError | None = None) -> VMOutcome:
-        """The call's outcome; with `error`, nothing is committable (see outcome.py)."""
+        """The call's outcome; with `error`, nothing is committable (see outcome.py).
+
+        On success, as nearcore's runtime does after a function call: the prepaid gas the
+        call left unused goes to its function calls with gas_weight > 0 (and counts as
+        used), then every new receipt is validated; an invalid one fails the call with
+        NewReceiptValidationError (burnt gas stays, receipts are dropped).
+        """
+        receipts: tuple[NewReceipt, ...] = ()
+        distributed = 0
+        if error is None and self.dag.receipts:
+            unused = self.context.prepaid_gas - self.gas.used
+            receipts, distributed = self.dag.finish(unused)
+            try:
+                for receipt in receipts:
+                    validate_receipt(receipt, self.params)
+            except NewReceiptValidationError as exc:
+                error, receipts, distributed = exc, (), 0
         failed = error is not None
         attempted = MappingProxyType(self.overlay.sorted_changes())
         return VMOutcome(
             return_data=None if failed else self.return_data,
             logs=tuple(self.logs),
             burnt_gas=self.gas.burnt,
-            used_gas=self.gas.used,
+            used_gas=self.gas.used + distributed,
             storage_changes=MappingProxyType({}) if failed else attempted,
             attempted_changes=attempted,
             storage_usage=self.context.storage_usage if failed else self.current_storage_usage,
@@ -183,7 +243,14 @@ class VMLogic:
             profile=MappingProxyType(self.gas.profile()),
             access_log=tuple(self.overlay.access_log),
             params_name=self.params.name,
+            receipts=receipts,
+            returned_promise=None if failed else self.returned_promise,
+            yield_resumes=() if failed else tuple(self.dag.resumes),
+            balance=self.context.account_balance if failed else self.current_account_balance,
         )
+
+    #: nearcore's name for the same step.
+    compute_outcome = outcome
 
     # =========================================================================
     # helpers: memory, registers, strings (gas as nearcore's vmstate.rs)
@@ -336,12 +403,6 @@ class VMLogic:
             f"storage_usage went negative ({self.current_storage_usage}): the context's "
             "storage_usage does not cover the account's stored records"
         )
-
-    def _unsupported(self, name: str) -> NoReturn:
-        """Promises and yields: base, the view check, then UnsupportedHostFunction."""
-        self.gas.pay(_BASE)
-        self._check_not_view(name)
-        raise UnsupportedHostFunction(f"{name}: {_LATER}")
 
     # =========================================================================
     # storage (400-406)
@@ -744,6 +805,7 @@ class VMLogic:
                 burn += (fee.send_fee(sir) + fee.execution) * len(value)
             self.gas.pay_action(burn, burn, "new_data_receipt_byte")
         self.return_data = value
+        self.returned_promise = None  # the last of value_return / promise_return wins
 
     def panic(self) -> NoReturn:
         self.gas.pay(_BASE)
@@ -864,8 +926,85 @@ class VMLogic:
         )
 
     # =========================================================================
-    # promises and yields (460-479): not built yet
+    # promises (460-477), after nearcore's logic.rs: base, the view check, the arguments,
+    # the promise lookup, then the fees; `gas` arguments are prepaid (used, not burnt)
     # =========================================================================
+
+    def _pay_new_receipt(self, sir: bool, deps_sir: tuple[bool, ...] = ()) -> None:
+        """nearcore's pay_gas_for_new_receipt: burn the receipt's send fee plus, per data
+        dependency, the data receipt's base send + exec fee (a data receipt's exec is paid
+        up front too); use all that plus the receipt's exec fee."""
+        p = self.params
+        burn = p.action_receipt_creation.send_fee(sir)
+        data = p.data_receipt_creation_base
+        for dep_sir in deps_sir:
+            burn += data.send_fee(dep_sir) + data.execution
+        self.gas.pay_action(burn, burn + p.action_receipt_creation.execution,
+                            "new_action_receipt")
+
+    def _pay_action(self, fee: Fee, sir: bool, name: str, n: int = 1) -> None:
+        """An action fee `n` times: burn the send part now, reserve the exec part."""
+        if n:
+            burn = fee.send_fee(sir) * n
+            self.gas.pay_action(burn, burn + fee.execution * n, name)
+
+    def _read_u128(self, ptr: int) -> int:
+        return int.from_bytes(self._read_memory(ptr, 16), "little")
+
+    def _deduct_balance(self, amount: int) -> None:
+        if amount > self.current_account_balance:
+            raise BalanceExceeded("Exceeded the account balance.")
+        self.current_account_balance -= amount
+
+    def _receipt_for_action(self, promise_index: int) -> tuple[int, bool]:
+        """The receipt an action goes to, and whether it is sent to self (sir)."""
+        receipt = self.dag.receipt_of(promise_index)
+        return receipt, self.dag.receiver(receipt) == self.context.current_account_id
+
+    def _public_key(self, data: bytes) -> bytes:
+        key = parse_public_key(data)
+        if key is None:
+            raise InvalidPublicKey("VM Logic provided an invalid public key")
+        return key
+
+    def _batch_create(self, account_id_len: int, account_id_ptr: int, name: str) -> int:
+        self.gas.pay(_BASE)
+        self._check_not_view(name)
+        account_id = self._account_id(account_id_ptr, account_id_len)
+        self._pay_new_receipt(account_id == self.context.current_account_id)
+        return self.dag.push(self.dag.create_receipt(account_id))
+
+    def _batch_then(self, promise_index: int, account_id_len: int, account_id_ptr: int,
+                    name: str) -> int:
+        self.gas.pay(_BASE)
+        self._check_not_view(name)
+        account_id = self._account_id(account_id_ptr, account_id_len)
+        deps = self.dag.receipts_of(promise_index)
+        self._pay_new_receipt(
+            account_id == self.context.current_account_id,
+            tuple(self.dag.receiver(dep) == account_id for dep in deps),
+        )
+        return self.dag.push(self.dag.create_receipt(account_id, deps))
+
+    def _function_call(self, promise_index: int, function_name_len: int,
+                       function_name_ptr: int, arguments_len: int, arguments_ptr: int,
+                       amount_ptr: int, gas: int, gas_weight: int, name: str) -> None:
+        self.gas.pay(_BASE)
+        self._check_not_view(name)
+        amount = self._read_u128(amount_ptr)
+        method = self._memory_or_register(function_name_ptr, function_name_len)
+        if not method:
+            raise EmptyMethodName("Tried to call an empty method name.")
+        args = self._memory_or_register(arguments_ptr, arguments_len)
+        receipt, sir = self._receipt_for_action(promise_index)
+        p = self.params
+        self._pay_action(p.action_function_call, sir, "function_call_base")
+        self._pay_action(p.action_function_call_per_byte, sir, "function_call_byte",
+                         len(method) + len(args))
+        self.gas.prepay(gas)
+        self._deduct_balance(amount)
+        call = FunctionCall(method_name(method), args, amount, gas, gas_weight)
+        self.dag.append(receipt, call, gas_weight)
 
     def promise_create(
         self,
@@ -878,7 +1017,11 @@ class VMLogic:
         amount_ptr: int,
         gas: int,
     ) -> int:
-        self._unsupported("promise_create")
+        """promise_batch_create + promise_batch_action_function_call (base paid twice)."""
+        index = self._batch_create(account_id_len, account_id_ptr, "promise_create")
+        self._function_call(index, function_name_len, function_name_ptr, arguments_len,
+                            arguments_ptr, amount_ptr, gas, 0, "promise_create")
+        return index
 
     def promise_then(
         self,
@@ -892,26 +1035,68 @@ class VMLogic:
         amount_ptr: int,
         gas: int,
     ) -> int:
-        self._unsupported("promise_then")
+        """promise_batch_then + promise_batch_action_function_call (base paid twice)."""
+        index = self._batch_then(promise_index, account_id_len, account_id_ptr, "promise_then")
+        self._function_call(index, function_name_len, function_name_ptr, arguments_len,
+                            arguments_ptr, amount_ptr, gas, 0, "promise_then")
+        return index
 
     def promise_and(self, promise_idx_ptr: int, promise_idx_count: int) -> int:
-        self._unsupported("promise_and")
+        """A joint promise over u64 LE promise indices in memory; creates no receipt."""
+        pay = self.gas.pay
+        pay(_BASE)
+        self._check_not_view("promise_and")
+        pay(_PROMISE_AND_BASE)
+        size = promise_idx_count * 8
+        if size > U64_MAX:
+            raise IntegerOverflow("Integer overflow.")
+        pay(_PROMISE_AND_PER, size)  # nearcore charges it per byte of the index array
+        data = self._read_memory(promise_idx_ptr, size)
+        limit = self.params.max_number_input_data_dependencies
+        deps: list[int] = []
+        for i in range(0, size, 8):
+            deps.extend(self.dag.receipts_of(int.from_bytes(data[i : i + 8], "little")))
+            if len(deps) > limit:  # in the loop, as nearcore: no huge joins are built
+                raise NumberInputDataDependenciesExceeded(
+                    f"The number of input data dependencies {len(deps)} exceeds the limit "
+                    f"{limit}"
+                )
+        return self.dag.push(tuple(deps))
 
     def promise_batch_create(self, account_id_len: int, account_id_ptr: int) -> int:
-        self._unsupported("promise_batch_create")
+        return self._batch_create(account_id_len, account_id_ptr, "promise_batch_create")
 
     def promise_batch_then(
         self, promise_index: int, account_id_len: int, account_id_ptr: int
     ) -> int:
-        self._unsupported("promise_batch_then")
+        return self._batch_then(promise_index, account_id_len, account_id_ptr,
+                                "promise_batch_then")
 
     def promise_batch_action_create_account(self, promise_index: int) -> None:
-        self._unsupported("promise_batch_action_create_account")
+        self.gas.pay(_BASE)
+        self._check_not_view("promise_batch_action_create_account")
+        receipt, sir = self._receipt_for_action(promise_index)
+        self._pay_action(self.params.action_create_account, sir, "create_account")
+        self.dag.append(receipt, CreateAccount())
 
     def promise_batch_action_deploy_contract(
         self, promise_index: int, code_len: int, code_ptr: int
     ) -> None:
-        self._unsupported("promise_batch_action_deploy_contract")
+        self.gas.pay(_BASE)
+        self._check_not_view("promise_batch_action_deploy_contract")
+        code = self._memory_or_register(code_ptr, code_len)
+        limit = self.params.max_contract_size
+        if len(code) > limit:
+            raise ContractSizeExceeded(
+                f"The size of a contract code in DeployContract action {len(code)} exceeds "
+                f"the limit {limit}"
+            )
+        receipt, sir = self._receipt_for_action(promise_index)
+        p = self.params
+        self._pay_action(p.action_deploy_contract, sir, "deploy_contract_base")
+        self._pay_action(p.action_deploy_contract_per_byte, sir, "deploy_contract_byte",
+                         len(code))
+        self.dag.append(receipt, DeployContract(code))
 
     def promise_batch_action_function_call(
         self,
@@ -923,7 +1108,9 @@ class VMLogic:
         amount_ptr: int,
         gas: int,
     ) -> None:
-        self._unsupported("promise_batch_action_function_call")
+        self._function_call(promise_index, function_name_len, function_name_ptr,
+                            arguments_len, arguments_ptr, amount_ptr, gas, 0,
+                            "promise_batch_action_function_call")
 
     def promise_batch_action_function_call_weight(
         self,
@@ -936,20 +1123,53 @@ class VMLogic:
         gas: int,
         gas_weight: int,
     ) -> None:
-        self._unsupported("promise_batch_action_function_call_weight")
+        """A function call that also gets a gas_weight share of the caller's unused gas
+        when the call ends (see `outcome`)."""
+        self._function_call(promise_index, function_name_len, function_name_ptr,
+                            arguments_len, arguments_ptr, amount_ptr, gas, gas_weight,
+                            "promise_batch_action_function_call_weight")
 
     def promise_batch_action_transfer(self, promise_index: int, amount_ptr: int) -> None:
-        self._unsupported("promise_batch_action_transfer")
+        self.gas.pay(_BASE)
+        self._check_not_view("promise_batch_action_transfer")
+        amount = self._read_u128(amount_ptr)
+        receipt, sir = self._receipt_for_action(promise_index)
+        send, execution = self._transfer_fees(self.dag.receiver(receipt), sir)
+        self.gas.pay_action(send, send + execution, "transfer")
+        self._deduct_balance(amount)
+        self.dag.append(receipt, Transfer(amount))
+
+    def _transfer_fees(self, receiver_id: str, sir: bool) -> tuple[int, int]:
+        """(send, exec) of a Transfer; one to an implicit account also creates it."""
+        p = self.params
+        fees = [p.action_transfer]
+        if p.implicit_account_creation:
+            if is_near_implicit(receiver_id):
+                fees += [p.action_create_account, p.action_add_full_access_key]
+            elif p.eth_implicit_accounts and is_eth_implicit(receiver_id):
+                fees.append(p.action_create_account)
+        return sum(f.send_fee(sir) for f in fees), sum(f.execution for f in fees)
 
     def promise_batch_action_stake(
         self, promise_index: int, amount_ptr: int, public_key_len: int, public_key_ptr: int
     ) -> None:
-        self._unsupported("promise_batch_action_stake")
+        self.gas.pay(_BASE)
+        self._check_not_view("promise_batch_action_stake")
+        amount = self._read_u128(amount_ptr)
+        key = self._memory_or_register(public_key_ptr, public_key_len)
+        receipt, sir = self._receipt_for_action(promise_index)
+        self._pay_action(self.params.action_stake, sir, "stake")
+        self.dag.append(receipt, Stake(amount, self._public_key(key)))
 
     def promise_batch_action_add_key_with_full_access(
         self, promise_index: int, public_key_len: int, public_key_ptr: int, nonce: int
     ) -> None:
-        self._unsupported("promise_batch_action_add_key_with_full_access")
+        self.gas.pay(_BASE)
+        self._check_not_view("promise_batch_action_add_key_with_full_access")
+        key = self._memory_or_register(public_key_ptr, public_key_len)
+        receipt, sir = self._receipt_for_action(promise_index)
+        self._pay_action(self.params.action_add_full_access_key, sir, "add_full_access_key")
+        self.dag.append(receipt, AddKey(self._public_key(key), nonce, FullAccess()))
 
     def promise_batch_action_add_key_with_function_call(
         self,
@@ -963,26 +1183,78 @@ class VMLogic:
         method_names_len: int,
         method_names_ptr: int,
     ) -> None:
-        self._unsupported("promise_batch_action_add_key_with_function_call")
+        """A function-call key: allowance 0 = unlimited, method names comma-separated."""
+        self.gas.pay(_BASE)
+        self._check_not_view("promise_batch_action_add_key_with_function_call")
+        key = self._memory_or_register(public_key_ptr, public_key_len)
+        allowance = self._read_u128(allowance_ptr)
+        receiver_id = self._account_id(receiver_id_ptr, receiver_id_len)
+        names = split_method_names(self._memory_or_register(method_names_ptr,
+                                                            method_names_len))
+        receipt, sir = self._receipt_for_action(promise_index)
+        p = self.params
+        self._pay_action(p.action_add_function_call_key, sir, "add_function_call_key_base")
+        self._pay_action(p.action_add_function_call_key_per_byte, sir,
+                         "add_function_call_key_byte", sum(len(n) + 1 for n in names))
+        public_key = self._public_key(key)
+        permission = FunctionCallPermission(allowance or None, receiver_id,
+                                            tuple(method_name(n) for n in names))
+        self.dag.append(receipt, AddKey(public_key, nonce, permission))
 
     def promise_batch_action_delete_key(
         self, promise_index: int, public_key_len: int, public_key_ptr: int
     ) -> None:
-        self._unsupported("promise_batch_action_delete_key")
+        self.gas.pay(_BASE)
+        self._check_not_view("promise_batch_action_delete_key")
+        key = self._memory_or_register(public_key_ptr, public_key_len)
+        receipt, sir = self._receipt_for_action(promise_index)
+        self._pay_action(self.params.action_delete_key, sir, "delete_key")
+        self.dag.append(receipt, DeleteKey(self._public_key(key)))
 
     def promise_batch_action_delete_account(
         self, promise_index: int, beneficiary_id_len: int, beneficiary_id_ptr: int
     ) -> None:
-        self._unsupported("promise_batch_action_delete_account")
+        self.gas.pay(_BASE)
+        self._check_not_view("promise_batch_action_delete_account")
+        beneficiary_id = self._account_id(beneficiary_id_ptr, beneficiary_id_len)
+        receipt, sir = self._receipt_for_action(promise_index)
+        self._pay_action(self.params.action_delete_account, sir, "delete_account")
+        self.dag.append(receipt, DeleteAccount(beneficiary_id))
 
     def promise_results_count(self) -> int:
-        self._unsupported("promise_results_count")
+        self.gas.pay(_BASE)
+        self._check_not_view("promise_results_count")
+        return len(self.context.promise_results)
 
     def promise_result(self, result_idx: int, register_id: int) -> int:
-        self._unsupported("promise_result")
+        """0 not ready, 1 successful (data into the register), 2 failed."""
+        self.gas.pay(_BASE)
+        self._check_not_view("promise_result")
+        results = self.context.promise_results
+        if result_idx >= len(results):
+            raise InvalidPromiseResultIndex(
+                f"Accessed invalid promise result index: {result_idx}"
+            )
+        result = results[result_idx]
+        if result.status == "successful":
+            self._set_register(register_id, result.data)
+            return 1
+        return 2 if result.status == "failed" else 0
 
     def promise_return(self, promise_idx: int) -> None:
-        self._unsupported("promise_return")
+        """The call's result becomes that receipt's result (replacing any value_return)."""
+        self.gas.pay(_BASE)
+        self.gas.pay(_PROMISE_RETURN)  # before the view check, as nearcore
+        self._check_not_view("promise_return")
+        receipts = self.dag.receipts_of(promise_idx)
+        if isinstance(self.dag.promises[promise_idx], tuple):
+            raise CannotReturnJointPromise("Returning joint promise is currently prohibited.")
+        self.returned_promise = receipts[0]
+        self.return_data = None
+
+    # =========================================================================
+    # yields (478-479), NEP-519
+    # =========================================================================
 
     def promise_yield_create(
         self,
@@ -994,12 +1266,63 @@ class VMLogic:
         gas_weight: int,
         register_id: int,
     ) -> int:
-        self._unsupported("promise_yield_create")
+        """A receipt to this account that calls the method once its data id (written to the
+        register) is resumed, or with a failed result after the yield timeout."""
+        pay = self.gas.pay
+        pay(_BASE)
+        self._check_not_view("promise_yield_create")
+        pay(_YIELD_CREATE_BASE)
+        method = self._memory_or_register(function_name_ptr, function_name_len)
+        if not method:
+            raise EmptyMethodName("Tried to call an empty method name.")
+        args = self._memory_or_register(arguments_ptr, arguments_len)
+        size = len(method) + len(args)
+        pay(_YIELD_CREATE_BYTE, size)
+        self.gas.prepay(gas)
+        self._pay_new_receipt(True, (True,))
+        dag = self.dag
+        data_id = yield_data_id(self.context.receipt_id, dag.yields_created)
+        dag.yields_created += 1
+        receipt = dag.create_receipt(self.context.current_account_id, (), data_id)
+        dag.open_yields.add(data_id)
+        index = dag.push(receipt)
+        p = self.params
+        self._pay_action(p.action_function_call, True, "function_call_base")
+        self._pay_action(p.action_function_call_per_byte, True, "function_call_byte", size)
+        dag.append(receipt, FunctionCall(method_name(method), args, 0, gas, gas_weight),
+                   gas_weight)
+        self._set_register(register_id, data_id)
+        return index
 
     def promise_yield_resume(
         self, data_id_len: int, data_id_ptr: int, payload_len: int, payload_ptr: int
     ) -> int:
-        self._unsupported("promise_yield_resume")
+        """1 if a yield of this account waits for `data_id` (the payload is then delivered;
+        the first one wins), else 0."""
+        pay = self.gas.pay
+        pay(_BASE)
+        self._check_not_view("promise_yield_resume")
+        pay(_YIELD_RESUME_BASE)
+        pay(_YIELD_RESUME_BYTE, payload_len)  # the raw argument, as nearcore charges it
+        data_id = self._memory_or_register(data_id_ptr, data_id_len)
+        payload = self._memory_or_register(payload_ptr, payload_len)
+        limit = self.params.max_yield_payload_size
+        if len(payload) > limit:
+            raise YieldPayloadLength(
+                f"Yield resume payload is {len(payload)} bytes which exceeds the {limit} "
+                "byte limit"
+            )
+        if len(data_id) != 32:
+            raise DataIdMalformed("Data ID is malformed")
+        dag = self.dag
+        if data_id in dag.open_yields:  # a yield of this very call: resumable once
+            dag.open_yields.discard(data_id)
+        elif self.chain is None or not self.chain.yield_pending(
+            self.context.current_account_id, data_id
+        ):
+            return 0
+        dag.resumes.append((data_id, payload))
+        return 1
 
     # =========================================================================
     # OutLayer guest bridge (490-499)

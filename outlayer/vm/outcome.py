@@ -6,6 +6,11 @@ showing while debugging. So there are two fields: `storage_changes` is what to c
 the call ended, success or not. Likewise `storage_usage` is the committed figure (the
 starting one after a failure), and `return_data` is None after a failure. Logs and burnt
 gas stay, as on NEAR.
+
+Promises: a failed call creates nothing, so `receipts` and `yield_resumes` are empty and
+`balance` is the starting balance after a failure. On success `receipts[i]` is receipt
+index i (see outlayer.vm.receipts), with the caller's unused gas already split among
+function calls by gas_weight (and counted in `used_gas`).
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from dataclasses import dataclass
 
 from outlayer.errors import OutLayerError
 from outlayer.vm.overlay import AccessEntry
+from outlayer.vm.receipts import NewReceipt
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +53,17 @@ class VMOutcome:
     access_log: tuple[AccessEntry, ...]
     #: which parameter table priced the call (Params.name).
     params_name: str
+    #: action receipts the call created, receipt index = position; empty after a failure.
+    receipts: tuple[NewReceipt, ...] = ()
+    #: promise_return's receipt index: the chain moves the call's output data receivers to
+    #: that receipt (return_data is then None). None when the call returned a value or nothing.
+    returned_promise: int | None = None
+    #: (data_id, payload) per successful promise_yield_resume, in call order; a data id may
+    #: be a yield of this very call (some receipts[i].yield_data_id). Empty after a failure.
+    yield_resumes: tuple[tuple[bytes, bytes], ...] = ()
+    #: the account balance after the deposits attached to `receipts` (nearcore's
+    #: VMOutcome.balance); the starting balance after a failure.
+    balance: int = 0
 
     @property
     def ok(self) -> bool:

@@ -17,8 +17,8 @@ another NEAR protocol version means building another table (``dataclasses.replac
 - max_gas_burnt / max_total_prepaid_gas 300 Tgas (before the 1 PGas raise);
 - action fees as in nearcore's base ``parameters.yaml`` (function_call 2.3 Tgas,
   create_account 99.6 Ggas). Later mainnet versions repriced function_call (200 Ggas send /
-  780 Ggas exec) and create_account; promises are not built yet, so this does not change
-  any outcome today, but swap the fees with the rest when pinning a newer version.
+  780 Ggas exec) and create_account; swap the fees with the rest when pinning a newer
+  version (promise gas changes with them).
 """
 
 from __future__ import annotations
@@ -235,6 +235,13 @@ class Params:
     max_functions_number_per_contract: int = 10_000
     yield_timeout_length_in_blocks: int = 200
     max_yield_payload_size: int = 1_024
+
+    # --- protocol features ---------------------------------------------------------------
+    #: a Transfer to a NEAR-implicit (64 hex) account creates it: the transfer also pays the
+    #: create_account and add_full_access_key fees
+    implicit_account_creation: bool = True
+    #: the same for ETH-implicit (0x + 40 hex) accounts, which pay create_account only
+    eth_implicit_accounts: bool = True
 
     def ext_cost(self, name: str) -> int:
         """Gas of the ext cost `name` (one of `EXT_COST_NAMES`)."""

@@ -23,7 +23,7 @@ def test_every_syscall_has_a_method_with_the_tables_parameters(sc: Syscall) -> N
     assert tuple(params[1:]) == sc.params
 
 
-UNSUPPORTED = [s for s in SYSCALLS if s.name.startswith(("promise_", "alt_bn128_"))]
+UNSUPPORTED = [s for s in SYSCALLS if s.name.startswith("alt_bn128_")]
 
 
 @pytest.mark.parametrize("sc", UNSUPPORTED, ids=lambda s: s.name)
