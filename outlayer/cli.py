@@ -22,9 +22,12 @@ from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
+from rich.tree import Tree
 
+from outlayer.chain import actions as chain_actions
 from outlayer.chain.accounts import DEFAULT_BALANCE, DEFAULT_SIGNER
-from outlayer.chain.codec import state_from_json
+from outlayer.chain.codec import bytes_to_text, decode_result, state_from_json
+from outlayer.chain.outcomes import ExecutionOutcome, FinalOutcome
 from outlayer.chain.result import CallResult
 from outlayer.chain.simulator import (
     DEFAULT_GAS,
@@ -65,6 +68,9 @@ MathRandomOpt = Annotated[bool, typer.Option(
                                 "random seed (deterministic).")]
 DateNowOpt = Annotated[bool, typer.Option(
     "--allow-date-now", help="Realm option: Date.now() / new Date() return the block time.")]
+TreeOpt = Annotated[bool, typer.Option(
+    "--tree", help="Always print the receipt tree (it is printed anyway when the "
+                   "transaction has more than one receipt).")]
 FetchOpt = Annotated[bool, typer.Option(
     "--allow-fetch", help="Refused, with the reason: contracts cannot reach the network.")]
 
@@ -145,14 +151,110 @@ def _json_text(value: Any) -> str:
 
 
 def _show_call(result: CallResult, title: str, as_json: bool, prepaid: int | None = None,
-               *, ephemeral: bool = False) -> None:
-    """Print one call's result; exit 1 if it failed."""
+               *, ephemeral: bool = False, tree: bool = False) -> None:
+    """Print one call's result (and its receipt tree when it has more than one receipt, or
+    when `tree`); exit 1 if it failed (a pending one, waiting on a yield, did not fail)."""
     if as_json:
         _print_json(result.to_json())
     else:
-        _out().print(_call_panel(result, title, prepaid, ephemeral))
-    if not result.ok:
+        out = _out()
+        out.print(_call_panel(result, title, prepaid, ephemeral))
+        if result.outcome is not None and (tree or len(result.receipts_outcome) > 1
+                                           or result.pending):
+            out.print(outcome_tree(result.outcome))
+    if not (result.ok or result.pending):
         raise typer.Exit(EXIT_FAILED)
+
+
+def _short(hash_text: str) -> str:
+    return hash_text[:8] + "…" if len(hash_text) > 9 else hash_text
+
+
+def _status_text(outcome: ExecutionOutcome) -> str:
+    if outcome.status == "SuccessValue":
+        value = outcome.value or b""
+        shown = "(nothing)" if not value else bytes_to_text(value)
+        if len(shown) > 60:
+            shown = shown[:57] + "..."
+        return f"[green]✓[/] value {escape(shown)}"
+    if outcome.status == "SuccessReceiptId":
+        return f"[green]✓[/] → result of {_short(outcome.receipt_id or '')}"
+    error = outcome.error
+    kind = error.kind if error else "Failure"
+    message = error.message if error else ""
+    at = f" (action {error.index})" if error and error.index is not None else ""
+    return f"[red]✗ {escape(kind)}{at}[/]: {escape(message)}"
+
+
+def _action_text(actions: list[dict[str, Any]]) -> str:
+    parts = []
+    for action in actions:
+        (name, body), = action.items()
+        if name == "FunctionCall":
+            text = f"{body['method_name']}()"
+            if body.get("deposit", "0") != "0":
+                text += f" + {format_near(int(body['deposit']))}"
+            parts.append(text)
+        elif name == "Transfer":
+            parts.append(f"transfer {format_near(int(body['deposit']))}")
+        else:
+            parts.append(name)
+    return ", ".join(parts)
+
+
+def _outcome_label(outcome: ExecutionOutcome) -> str:
+    kind = {"refund": " [dim](refund)[/]", "yield": " [dim](yield callback)[/]"}.get(
+        outcome.receipt_kind, "")
+    gas = format_tgas(outcome.gas_burnt)
+    if outcome.tokens_burnt:
+        gas += f", {format_near(outcome.tokens_burnt)}"
+    results = ""
+    if outcome.promise_results:
+        results = f" [dim]inputs: {', '.join(outcome.promise_results)}[/]"
+    return (f"[bold]{escape(outcome.executor_id)}[/] ← {escape(outcome.predecessor_id)}: "
+            f"{escape(_action_text(outcome.actions))}{kind}\n[dim]#{outcome.block_height} "
+            f"{_short(outcome.id)} {gas}[/]{results}\n{_status_text(outcome)}")
+
+
+def outcome_tree(final: FinalOutcome) -> Tree:
+    """A transaction's receipts as a tree: each receipt under the one that made it."""
+    tx = final.transaction_outcome
+    status = final.status
+    if status == "SuccessValue":
+        value = decode_result(final.value) if final.value else None
+        head = f"[green]{status}[/] {escape(_json_text(value))}"
+    elif status == "Failure":
+        head = f"[red]Failure[/] {escape(final.error.kind if final.error else '')}"
+    else:
+        head = f"[yellow]{status}[/] (waiting: see `outlayer pending`)"
+    total = format_tgas(final.total_gas_burnt)
+    if final.tokens_burnt:
+        total += f", {format_near(final.tokens_burnt)}"
+    root = Tree(f"transaction {tx.id}\n[bold]{escape(tx.executor_id)}[/] [dim]#"
+                f"{tx.block_height}, sent for {format_tgas(tx.gas_burnt)}; total {total}[/]"
+                f"\n{head}")
+    by_id = {o.id: o for o in final.receipts_outcome}
+    placed: set[str] = set()
+
+    def grow(node: Tree, ids: list[str]) -> None:
+        for rid in ids:
+            outcome = by_id.get(rid)
+            if outcome is None:
+                node.add(f"[yellow]{_short(rid)} not run yet[/]")
+                continue
+            if rid in placed:
+                continue
+            placed.add(rid)
+            branch = node.add(_outcome_label(outcome))
+            for line in outcome.logs:
+                branch.add(f"[dim]log:[/] {escape(line)}")
+            grow(branch, outcome.receipt_ids)
+
+    grow(root, tx.receipt_ids)
+    for outcome in final.receipts_outcome:
+        if outcome.id not in placed:
+            root.add(_outcome_label(outcome))
+    return root
 
 
 def _call_panel(result: CallResult, title: str, prepaid: int | None,
@@ -164,6 +266,9 @@ def _call_panel(result: CallResult, title: str, prepaid: int | None,
     if result.ok:
         table.add_row("status", "[green]success[/]")
         table.add_row("result", escape(_json_text(result.result)))
+    elif result.pending:
+        table.add_row("status", "[yellow]pending[/]: the result waits on a yield resume "
+                      "(or its timeout)")
     else:
         error = result.error or {}
         table.add_row("status", "[red]failure[/]")
@@ -174,17 +279,25 @@ def _call_panel(result: CallResult, title: str, prepaid: int | None,
     gas = format_tgas(result.gas_burnt) + " burnt"
     if prepaid is not None:
         gas += f" of {format_tgas(prepaid)} prepaid"
+    if result.total_gas_burnt and not result.gas_burnt:
+        gas = f"transaction total {format_tgas(result.total_gas_burnt)}"
+    elif result.total_gas_burnt:
+        gas += f"; transaction total {format_tgas(result.total_gas_burnt)}"
+        if result.tokens_burnt:
+            gas += f" ({format_near(result.tokens_burnt)})"
     table.add_row("gas", gas)
     table.add_row("time", f"{result.execution_time_ms:.2f} ms")
     if not ephemeral:
         table.add_row("block", f"#{result.block_height}")
+    if result.tx_hash and result.transaction_outcome is not None:
+        table.add_row("tx", result.tx_hash)
     if ephemeral and result.state_changes:
         changes = "\n".join(f"{escape(k)} = " + ("[dim](removed)[/]" if v is None
                                                   else escape(_json_text(v)))
                             for k, v in result.state_changes.items())
         table.add_row("state", changes)
-    return Panel(table, title=escape(title), border_style="green" if result.ok else "red",
-                 expand=False)
+    border = "green" if result.ok else ("yellow" if result.pending else "red")
+    return Panel(table, title=escape(title), border_style=border, expand=False)
 
 
 def _simulator(ctx: typer.Context) -> ContractSimulator:
@@ -294,16 +407,18 @@ def call(
     deposit: Annotated[str, typer.Option(
         "--deposit", help="Attached deposit in yoctoNEAR (or e.g. 1NEAR).")] = "0",
     gas: GasOpt = str(DEFAULT_GAS),
+    tree: TreeOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Call METHOD of the contract at ACCOUNT as a transaction (state is saved)."""
+    """Call METHOD of the contract at ACCOUNT as a transaction (state is saved). Returns
+    when its receipts have run; with --json the whole outcome tree is included."""
     with _errors(as_json):
         prepaid = _gas(gas)
         amount = parse_amount(deposit)
         with _simulator(ctx) as sim:
             result = sim.call(account, method, args, signer_id=signer, deposit=amount,
                               gas=prepaid)
-    _show_call(result, f"{method} @ {account}", as_json, prepaid)
+    _show_call(result, f"{method} @ {account}", as_json, prepaid, tree=tree)
 
 
 @app.command()
@@ -389,6 +504,132 @@ def account(
     table.add_row("storage", f"{record.storage_usage} bytes")
     table.add_row("created", f"block #{record.created_height}")
     _out().print(Panel(table, title=escape(account), expand=False))
+
+
+@app.command()
+def tx(
+    ctx: typer.Context,
+    tx_hash: Annotated[str, typer.Argument(help="Transaction hash (from a call's output).")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Show a transaction's outcome tree: every receipt it caused, as it stands now."""
+    with _errors(as_json):
+        with _simulator(ctx) as sim:
+            final = sim.tx_outcome(tx_hash)
+    if as_json:
+        status = {"SuccessValue": "success", "Failure": "failure"}.get(final.status, "pending")
+        _print_json({**final.to_json(), "final_status": final.status_json(),
+                     "status": status, "tx_hash": final.tx_hash,
+                     "result": decode_result(final.value) if final.value else None,
+                     "logs": final.logs, "gas_burnt": final.total_gas_burnt,
+                     "error": final.error.to_dict() if final.error else None})
+        return
+    _out().print(outcome_tree(final))
+
+
+@app.command("fast-forward")
+def fast_forward(
+    ctx: typer.Context,
+    blocks: Annotated[int, typer.Argument(help="How many blocks to produce.", min=0)],
+    as_json: JsonOpt = False,
+) -> None:
+    """Produce BLOCKS blocks: receipts in flight run and yields time out as they would."""
+    with _errors(as_json):
+        with _simulator(ctx) as sim:
+            ran = sim.fast_forward(blocks)
+            height = sim.height
+    if as_json:
+        _print_json(_payload({"height": height, "receipts": [o.to_json() for o in ran]},
+                             logs=[line for o in ran for line in o.logs],
+                             gas_burnt=sum(o.gas_burnt for o in ran)))
+        return
+    out = _out()
+    out.print(f"now at block #{height}; {len(ran)} receipt(s) ran")
+    for outcome in ran:
+        out.print(_outcome_label(outcome))
+
+
+@app.command("set-timestamp")
+def set_timestamp(
+    ctx: typer.Context,
+    timestamp: Annotated[int, typer.Argument(help="Nanoseconds since the Unix epoch.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Give the next block exactly this timestamp (later blocks follow at the block time)."""
+    with _errors(as_json):
+        with _simulator(ctx) as sim:
+            sim.set_timestamp(timestamp)
+    if as_json:
+        _print_json(_payload({"next_timestamp_ns": timestamp}))
+        return
+    _out().print(f"the next block's timestamp will be {timestamp}")
+
+
+@app.command()
+def pending(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """Show receipts in flight: queued for a block, waiting for data, yields waiting."""
+    with _errors(as_json):
+        with _simulator(ctx) as sim:
+            data = sim.pending()
+            height = sim.height
+    if as_json:
+        _print_json(_payload(data, height=height))
+        return
+    out = _out()
+    out.print(f"block #{height}")
+    for label, items in (("queued", data["queued"]), ("waiting for data", data["postponed"]),
+                         ("yields", data["yields"])):
+        out.print(f"[bold]{label}[/]: {len(items) or '[dim]none[/]'}")
+        for item in items:
+            where = (f" (runs at #{item['height']})" if "height" in item else
+                     f" (times out at #{item['expires_at']})" if "expires_at" in item else "")
+            what = _action_text(item.get("actions", [])) or item["type"]
+            out.print(f"  {escape(item['receiver_id'])} ← {escape(item['predecessor_id'])}: "
+                      f"{escape(what)}{where}")
+
+
+@app.command()
+def keys(ctx: typer.Context, account: AccountArg, as_json: JsonOpt = False) -> None:
+    """List the access keys of ACCOUNT."""
+    with _errors(as_json):
+        with _simulator(ctx) as sim:
+            listed = sim.access_keys(account)
+    if as_json:
+        _print_json(_payload(listed, account_id=account))
+        return
+    table = Table(title=f"access keys of {escape(account)}")
+    table.add_column("public key", overflow="fold")
+    table.add_column("nonce")
+    table.add_column("permission", overflow="fold")
+    for key in listed:
+        permission = key["access_key"]["permission"]
+        if isinstance(permission, dict):
+            body = permission["FunctionCall"]
+            allowance = body["allowance"]
+            permission = (f"calls to {body['receiver_id']} "
+                          f"({', '.join(body['method_names']) or 'any method'}), allowance "
+                          + ("unlimited" if allowance is None else format_near(int(allowance))))
+        table.add_row(key["public_key"], str(key["access_key"]["nonce"]), escape(permission))
+    if not listed:
+        table.add_row("[dim](none)[/]", "", "")
+    _out().print(table)
+
+
+@app.command()
+def transfer(
+    ctx: typer.Context,
+    receiver: Annotated[str, typer.Argument(help="Account that receives the amount.")],
+    amount: Annotated[str, typer.Argument(help="yoctoNEAR, or e.g. 1.5NEAR.")],
+    signer: Annotated[str | None, typer.Option(
+        "--signer", help=f"Signer account (default {DEFAULT_SIGNER}).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Send AMOUNT from the signer to RECEIVER (a Transfer transaction)."""
+    with _errors(as_json):
+        action = chain_actions.transfer(parse_amount(amount))
+        with _simulator(ctx) as sim:
+            result = sim.transact(signer or DEFAULT_SIGNER, receiver, [action])
+    _show_call(result, f"transfer to {receiver}", as_json)
 
 
 @app.command("build-guest")

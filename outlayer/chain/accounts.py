@@ -15,6 +15,17 @@ DEFAULT_SIGNER_BALANCE = 1_000_000 * NEAR
 DEFAULT_BALANCE = 100 * NEAR
 
 _KEY_TYPES = {"ed25519": (0, 32), "secp256k1": (1, 64)}
+_KEY_NAMES = {tag: (name, size) for name, (tag, size) in _KEY_TYPES.items()}
+
+#: NEAR's account creation rules (mainnet AccountCreationConfig): a top-level account id
+#: shorter than this can only be created by the registrar.
+MIN_ALLOWED_TOP_LEVEL_ACCOUNT_LENGTH = 32
+REGISTRAR_ACCOUNT_ID = "registrar"
+#: an account whose storage (code excluded) is over this cannot be deleted (nearcore's
+#: Account::MAX_ACCOUNT_DELETION_STORAGE_USAGE).
+MAX_ACCOUNT_DELETION_STORAGE_USAGE = 10_000
+#: NEAR sets a new access key's nonce to (block height - 1) * this.
+ACCESS_KEY_NONCE_RANGE_MULTIPLIER = 1_000_000
 
 
 class BadAccountId(UserError):
@@ -62,6 +73,43 @@ def public_key_bytes(public_key: str) -> bytes:
     if len(raw) != size:
         raise UserError(f"{kind} public key must be {size} bytes, got {len(raw)}")
     return bytes([tag]) + raw
+
+
+def public_key_str(raw: bytes) -> str:
+    """A borsh public key (type byte + key) as NEAR shows it: "ed25519:<base58>"."""
+    if not raw or raw[0] not in _KEY_NAMES:
+        raise UserError(f"public key has an unknown key type byte {raw[:1].hex() or '(none)'}")
+    name, size = _KEY_NAMES[raw[0]]
+    if len(raw) != 1 + size:
+        raise UserError(f"{name} public key must be {size} bytes, got {len(raw) - 1}")
+    return f"{name}:{base58.b58encode(raw[1:]).decode('ascii')}"
+
+
+def access_key_storage_bytes(public_key: bytes, permission_json: object,
+                             params: Params) -> int:
+    """Storage NEAR counts for one access key: borsh(public key) + borsh(AccessKey) + record.
+
+    AccessKey = nonce (u64) + permission: FullAccess is one tag byte; FunctionCall is a tag,
+    an Option<u128> allowance, the receiver id (u32 length + bytes) and the method names
+    (u32 count, then u32 length + bytes each).
+    """
+    size = len(public_key) + 8 + 1
+    if isinstance(permission_json, dict):
+        body = permission_json["FunctionCall"]
+        size += 1 + (16 if body["allowance"] is not None else 0)
+        size += 4 + len(body["receiver_id"].encode())
+        size += 4 + sum(4 + len(name.encode()) for name in body["method_names"])
+    return size + params.storage_num_extra_bytes_record
+
+
+def is_sub_account_of(account_id: str, parent: str) -> bool:
+    """`a.b` is a direct sub-account of `b` (NEAR's AccountId::is_sub_account_of)."""
+    prefix, dot, rest = account_id.partition(".")
+    return bool(dot) and rest == parent and bool(prefix)
+
+
+def is_top_level(account_id: str) -> bool:
+    return "." not in account_id
 
 
 def new_account_storage_usage(params: Params, public_key: str | None) -> int:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from outlayer.chain.codec import bytes_to_text, decode_result, state_to_text
+from outlayer.chain.outcomes import ExecutionOutcome, FinalOutcome
 from outlayer.digest import call_digest
 
 if TYPE_CHECKING:
@@ -27,10 +28,16 @@ if TYPE_CHECKING:
 
 SUCCESS = "success"
 FAILURE = "failure"
+#: a transaction whose result waits on a yield resume (or its timeout)
+PENDING = "pending"
 
 
 class Engine(Protocol):
-    """What runs one method of deployed code: QuickJS today, direct wasm and POSIX later."""
+    """What runs one method of deployed code: QuickJS today, direct wasm and POSIX later.
+
+    The chain passes ``chain=`` (an object with ``yield_pending(account_id, data_id)``, for
+    promise_yield_resume) only to engines whose `run` accepts that keyword.
+    """
 
     def run(self, code: bytes, method: str, context: VMContext, storage: StorageView,
             params: Params = ..., limits: Limits | None = ...,
@@ -47,6 +54,20 @@ class CallResult:
     call tried to write. `digest` is `outlayer.digest.call_digest`: equal inputs give an
     equal digest in any process. `execution_time_ms` is host wall-clock time, the one
     non-deterministic field.
+
+    For a transaction on the simulated chain (`ContractSimulator.call` / `transact`):
+
+    - `status`, `result`, `return_data` and `error` are the transaction's final result
+      (NEAR's FinalExecutionStatus): through promise_return chains, the value of the last
+      receipt on the result path, or the failure that ended it; `status` is "pending"
+      while that path waits on a yield resume;
+    - `logs`: every receipt's logs, in execution order;
+    - `gas_burnt` / `gas_used`, `state_changes`, `attempted_changes`, `storage_usage`,
+      `digest`, `block_height`: the called method's own run (the transaction's first
+      function call), as before; `total_gas_burnt` / `tokens_burnt`: the whole transaction
+      (conversion, every receipt, refunds);
+    - `transaction_outcome`, `receipts_outcome` (tree order), `final_status` (NEAR's JSON
+      form) and `outcome` (the whole `FinalOutcome`).
     """
 
     status: str
@@ -65,10 +86,29 @@ class CallResult:
     storage_usage: int = 0
     #: the committed changes as raw bytes (what the simulator writes).
     raw_state_changes: dict[bytes, bytes | None] = field(default_factory=dict, repr=False)
+    transaction_outcome: ExecutionOutcome | None = None
+    receipts_outcome: list[ExecutionOutcome] = field(default_factory=list)
+    #: NEAR's FinalExecutionStatus JSON: {"SuccessValue": b64} | {"Failure": ...} | "Started"
+    final_status: Any = None
+    total_gas_burnt: int = 0
+    tokens_burnt: int = 0
+    outcome: FinalOutcome | None = field(default=None, repr=False)
 
     @property
     def ok(self) -> bool:
         return self.status == SUCCESS
+
+    @property
+    def pending(self) -> bool:
+        return self.status == PENDING
+
+    @property
+    def receipt_failures(self) -> list[dict[str, Any]]:
+        """Every failed receipt of the transaction (on the result path or not):
+        receipt id, executor and error."""
+        return [{"receipt_id": o.id, "executor_id": o.executor_id,
+                 **(o.error.to_dict() if o.error else {})}
+                for o in (self.outcome.failures if self.outcome else [])]
 
     @classmethod
     def from_outcome(cls, outcome: VMOutcome, *, code: bytes, method: str,
@@ -117,16 +157,22 @@ class CallResult:
             "tx_hash": self.tx_hash,
             "digest": self.digest,
             "return_data": None if self.return_data is None else bytes_to_text(self.return_data),
+            "final_status": self.final_status,
+            "total_gas_burnt": self.total_gas_burnt,
+            "tokens_burnt": str(self.tokens_burnt),
+            "transaction_outcome": (None if self.transaction_outcome is None
+                                    else self.transaction_outcome.to_json()),
+            "receipts_outcome": [o.to_json() for o in self.receipts_outcome],
         }
 
 
 def run_engine(engine: Engine, code: bytes, method: str, context: VMContext,
                storage: StorageView, params: Params, limits: Limits | None,
-               realm: RealmOptions | None = None) -> tuple[VMOutcome, float]:
-    """Run once and measure host time in milliseconds."""
+               realm: RealmOptions | None = None, **extra: Any) -> tuple[VMOutcome, float]:
+    """Run once and measure host time in milliseconds (`extra`: e.g. ``chain=``)."""
     start = time.perf_counter()
     outcome = engine.run(code, method, context, storage, params=params, limits=limits,
-                         realm=realm)
+                         realm=realm, **extra)
     return outcome, (time.perf_counter() - start) * 1000.0
 
 

@@ -1,12 +1,26 @@
-"""The simulated NEAR chain: accounts, deploy, calls and views over a persistent store.
+"""The simulated NEAR chain: accounts, deploy, transactions and views over a persistent store.
 
-Each call is one store transaction and one new block. On success the contract's storage
-changes, its storage usage, the attached deposit and the history entry commit together.
-A failed call (panic, exception, gas, limits, storage staking) commits no account, code or
-storage change; it still takes its block and is recorded in the history with its error,
-logs and burnt gas, as a failed transaction is on NEAR. Bad input (unknown account, bad
-args, not enough balance for the deposit) is refused before anything runs and writes
-nothing at all. Views never write. Gas price is zero: balances move only by deposits.
+A call (`call`) or a batch of actions (`transact`) is a transaction: it becomes an action
+receipt and runs through the receipt engine (`outlayer.chain.runtime`, whose doc gives the
+block order, refunds and failure rules) block by block: the transaction's own receipt in
+the block that includes it, every receipt it causes (cross-contract calls, callbacks,
+refunds) in the following blocks. The call returns when nothing is left in flight except
+receipts waiting for a yield resume; `fast_forward(n)` produces n more blocks (in-flight
+receipts and yield timeouts advance with them). Each block is one store transaction.
+
+A failed receipt (panic, exception, gas, limits, storage staking, a failing action) commits
+no account, key, code or storage change; its logs and burnt gas stay in its outcome, its
+deposits are refunded by a receipt of the next block. Bad input (unknown account, bad
+args, not enough balance) is refused before anything runs and writes nothing at all.
+Views never write.
+
+Gas price: `DEFAULT_GAS_PRICE` (0) unless the chain is made with another `gas_price`
+(`outlayer.chain.runtime.NEAR_GAS_PRICE` = NEAR's 10^8 yoctoNEAR per gas): at 0, balances
+move only by deposits; gas is still metered, burnt and refunded (as zero tokens).
+
+Time: block h has timestamp = previous + block time (genesis + h * block time unless
+changed); `set_timestamp` fixes the next block's timestamp, `set_block_time` the step.
+Each block's random seed is sha256(chain seed || height).
 """
 
 from __future__ import annotations
@@ -20,38 +34,68 @@ from typing import Any
 import base58
 
 from outlayer.chain import blocks
+from outlayer.chain import receipts as rc
 from outlayer.chain.accounts import (
     DEFAULT_BALANCE,
     DEFAULT_SIGNER,
     DEFAULT_SIGNER_BALANCE,
     LackBalanceForState,
-    NotEnoughBalance,
     check_account_id,
     check_storage_stake,
     new_account_storage_usage,
     public_key_bytes,
 )
-from outlayer.chain.codec import encode_args, state_to_text
+from outlayer.chain.actions import validate_actions
+from outlayer.chain.codec import decode_result, encode_args, state_to_text
 from outlayer.chain.modes import check_mode, engine_for
-from outlayer.chain.result import CallResult, Engine, exported_names, run_engine
-from outlayer.chain.store import Account, Block, StateStore, TxRecord, open_store
+from outlayer.chain.outcomes import FAILURE as FINAL_FAILURE
+from outlayer.chain.outcomes import SUCCESS_VALUE, ExecutionOutcome, FinalOutcome
+from outlayer.chain.result import (
+    FAILURE,
+    PENDING,
+    SUCCESS,
+    CallResult,
+    Engine,
+    exported_names,
+    run_engine,
+)
+from outlayer.chain.runtime import (
+    DEFAULT_GAS_PRICE,
+    MAX_SETTLE_BLOCKS,
+    NO_KEY,
+    BlockReport,
+    FunctionCallRun,
+    ReceiptRuntime,
+    Transaction,
+    pending_summary,
+)
+from outlayer.chain.store import (
+    AccessKeyRecord,
+    Account,
+    Block,
+    StateStore,
+    TxRecord,
+    open_store,
+)
 from outlayer.chain.units import TGAS, parse_amount, parse_gas
 from outlayer.errors import (
     AccountAlreadyExists,
     AccountNotFound,
     ContractNotDeployed,
+    InternalError,
     UserError,
 )
 from outlayer.host.engine import Limits
 from outlayer.realm.options import RealmOptions
 from outlayer.vm.context import VMContext
 from outlayer.vm.params import DEFAULT_PARAMS, Params
+from outlayer.vm.receipts import Action, FunctionCall
 
 DEFAULT_GAS = 300 * TGAS
 #: a method name no contract is expected to export: the deploy-time compile check runs it.
 _PROBE_METHOD = "__outlayer_deploy_probe__"
 #: signer_account_pk of accounts created without a key (VMContext's default).
-_NO_KEY = b"\x00" + bytes(32)
+_NO_KEY = NO_KEY
 
 
 class ContractCompileError(UserError):
@@ -82,9 +126,11 @@ class ContractSimulator:
     """A local NEAR chain for JavaScript contracts.
 
     `db_path`: None = `.outlayer/state.db` in the working directory, ":memory:" = in
-    memory, else a file. The chain's genesis time, block time and seed are fixed when the
-    file is created; a simulator opened on an existing file keeps the stored ones.
-    Not thread-safe: use one simulator per thread.
+    memory, else a file. The chain's genesis time, block time, seed, gas price and receipt
+    delay rule are fixed when the file is created; a simulator opened on an existing file
+    keeps the stored ones (passing a different gas_price / strict_receipt_delays for it is
+    an error). `engine`: run contracts with this engine instead of the execution mode's
+    (tests use hand-made engines). Not thread-safe: use one simulator per thread.
     """
 
     def __init__(self, execution_mode: str = "quickjs", db_path: str | Path | None = None, *,
@@ -92,12 +138,16 @@ class ContractSimulator:
                  block_time_ns: int = blocks.BLOCK_TIME_NS,
                  chain_seed: bytes = blocks.CHAIN_SEED,
                  params: Params = DEFAULT_PARAMS, limits: Limits | None = None,
-                 store: StateStore | None = None) -> None:
+                 store: StateStore | None = None, engine: Engine | None = None,
+                 gas_price: int | None = None,
+                 strict_receipt_delays: bool | None = None) -> None:
         self.execution_mode = check_mode(execution_mode)
         self.params = params
         self.limits = limits or Limits()
+        if gas_price is not None and (not isinstance(gas_price, int) or gas_price < 0):
+            raise UserError(f"gas_price must be a non-negative integer, got {gas_price!r}")
         self.store: StateStore = store if store is not None else open_store(db_path)
-        self._engine: Engine | None = None
+        self._engine: Engine | None = engine
         with self.store.transaction():
             if self.store.get_meta("chain_seed") is None:
                 self.store.set_meta("chain_seed", chain_seed.hex())
@@ -105,9 +155,31 @@ class ContractSimulator:
                 self.store.set_meta("block_time_ns", str(block_time_ns))
                 self.store.set_meta("tx_nonce", "0")
                 self.store.add_block(Block(0, genesis_time_ns, blocks.block_seed(chain_seed, 0)))
+            if self.store.get_meta("gas_price") is None:  # also for files made before them
+                self.store.set_meta("gas_price", str(
+                    DEFAULT_GAS_PRICE if gas_price is None else gas_price))
+                self.store.set_meta("strict_receipt_delays",
+                                    "1" if strict_receipt_delays else "0")
         self.chain_seed = bytes.fromhex(self._meta("chain_seed"))
         self.genesis_time_ns = int(self._meta("genesis_time_ns"))
         self.block_time_ns = int(self._meta("block_time_ns"))
+        self.gas_price = int(self._meta("gas_price"))
+        self.strict_receipt_delays = self._meta("strict_receipt_delays") == "1"
+        mismatch = None
+        if gas_price is not None and gas_price != self.gas_price:
+            mismatch = (f"this chain's gas price is {self.gas_price} (fixed when it was "
+                        f"made), not {gas_price}")
+        if (strict_receipt_delays is not None
+                and strict_receipt_delays != self.strict_receipt_delays):
+            mismatch = ("this chain's strict_receipt_delays is "
+                        f"{self.strict_receipt_delays} (fixed when it was made)")
+        if mismatch is not None:
+            if store is None:
+                self.store.close()
+            raise UserError(mismatch)
+        self._runtime = ReceiptRuntime(self.store, params, self.limits, self._engine_now,
+                                       gas_price=self.gas_price,
+                                       strict_receipt_delays=self.strict_receipt_delays)
 
     # --- chain -------------------------------------------------------------------------
 
@@ -129,12 +201,69 @@ class ContractSimulator:
         return self.block.height
 
     def _next_block(self) -> Block:
-        height = self.block.height + 1
-        block = Block(height,
-                      blocks.block_timestamp(self.genesis_time_ns, self.block_time_ns, height),
-                      blocks.block_seed(self.chain_seed, height))
+        latest = self.block
+        height = latest.height + 1
+        forced = self.store.get_meta("next_timestamp_ns")
+        if forced:
+            timestamp = int(forced)
+            self.store.set_meta("next_timestamp_ns", "")
+        else:
+            timestamp = latest.timestamp_ns + self.block_time_ns
+        block = Block(height, timestamp, blocks.block_seed(self.chain_seed, height))
         self.store.add_block(block)
         return block
+
+    def _produce(self, txs: list[Transaction]) -> BlockReport:
+        """One block (its own store transaction) with these transactions."""
+        with self.store.transaction():
+            return self._runtime.apply_block(self._next_block(), txs)
+
+    def _settle(self) -> list[BlockReport]:
+        """Blocks until no receipt is queued (yield callbacks may still wait)."""
+        reports: list[BlockReport] = []
+        while self.store.queued_count():
+            if len(reports) >= MAX_SETTLE_BLOCKS:
+                raise InternalError(f"receipts still in flight after {MAX_SETTLE_BLOCKS} "
+                                    "blocks")
+            reports.append(self._produce([]))
+        return reports
+
+    def fast_forward(self, blocks: int) -> list[ExecutionOutcome]:
+        """Produce `blocks` blocks: in-flight receipts run and yields time out as they would
+        on a chain; returns the outcomes of the receipts that ran, in order."""
+        if isinstance(blocks, bool) or not isinstance(blocks, int) or blocks < 0:
+            raise UserError(f"fast_forward needs a non-negative number of blocks, got "
+                            f"{blocks!r}")
+        outcomes: list[ExecutionOutcome] = []
+        for _ in range(blocks):
+            outcomes.extend(self._produce([]).outcomes)
+        return outcomes
+
+    def set_timestamp(self, timestamp_ns: int) -> None:
+        """The next block's timestamp, exactly (nanoseconds since the Unix epoch); later
+        blocks follow it at the block time. It must be later than the latest block's.
+        Views see the latest block, so they see it once a block has been made."""
+        if isinstance(timestamp_ns, bool) or not isinstance(timestamp_ns, int):
+            raise UserError(f"timestamp must be an integer of nanoseconds, got "
+                            f"{timestamp_ns!r}")
+        latest = self.block.timestamp_ns
+        if timestamp_ns <= latest:
+            raise UserError(f"timestamp {timestamp_ns} is not after the latest block's "
+                            f"({latest}): block time only moves forward")
+        if timestamp_ns >= 1 << 64:
+            raise UserError(f"timestamp {timestamp_ns} does not fit in u64 nanoseconds")
+        with self.store.transaction():
+            self.store.set_meta("next_timestamp_ns", str(timestamp_ns))
+
+    def set_block_time(self, block_time_ns: int) -> None:
+        """Nanoseconds between consecutive blocks from now on (at least 1)."""
+        if isinstance(block_time_ns, bool) or not isinstance(block_time_ns, int) \
+                or block_time_ns < 1:
+            raise UserError(f"block time must be a positive integer of nanoseconds, got "
+                            f"{block_time_ns!r}")
+        with self.store.transaction():
+            self.store.set_meta("block_time_ns", str(block_time_ns))
+        self.block_time_ns = block_time_ns
 
     def _engine_now(self) -> Engine:
         if self._engine is None:
@@ -176,6 +305,8 @@ class ContractSimulator:
             raise UserError(f"{exc.message}; give it a larger balance") from None
         account = Account(account_id, balance, 0, None, usage, self.height, public_key)
         self.store.put_account(account)
+        if public_key is not None:
+            self.store.put_access_key(AccessKeyRecord(account_id, public_key, 0, "FullAccess"))
         self._log("create_account", account_id, account_id, "success", height=self.height,
                   deposit=balance)
         return account
@@ -275,7 +406,8 @@ class ContractSimulator:
 
         The default signer is `test.near`. A signer that does not exist yet is created with
         1,000,000 NEAR (recorded in the history), so tests need no setup. `args` is a dict
-        or a JSON object text. One new block; see the module doc for what commits.
+        or a JSON object text. Returns when the transaction has settled (see the module
+        doc); the result is the transaction's final result (see `CallResult`).
         """
         receiver = check_account_id(account_id, "contract account")
         signer = check_account_id(DEFAULT_SIGNER if signer_id is None else signer_id, "signer")
@@ -283,55 +415,128 @@ class ContractSimulator:
         raw_args = encode_args(args, self.params.max_arguments_length)
         prepaid = self._check_gas(gas)
         amount = parse_amount(deposit)
-        engine = self._engine_now()
+        return self._submit(signer, receiver, [FunctionCall(method, raw_args, amount, prepaid)],
+                            kind="call", method=method, args=raw_args, deposit=amount,
+                            gas=prepaid, precheck=lambda: self._contract(receiver))
+
+    def transact(self, signer_id: str, receiver_id: str, actions: list[Action]
+                 ) -> CallResult:
+        """A transaction of `actions` (see `outlayer.chain.actions`) from `signer_id` to
+        `receiver_id`, e.g. create a sub-account, fund it, add a key and deploy to it in one
+        go. All actions succeed or fail together. The signer is created like `call`'s."""
+        return self._batch(signer_id, receiver_id, actions, settle=True)
+
+    def submit(self, signer_id: str, receiver_id: str, actions: list[Action]) -> CallResult:
+        """Like `transact`, but return right after the transaction's own block: the receipts
+        it caused stay in flight (see `pending`) until later blocks run them (`fast_forward`,
+        or any later transaction). `tx_outcome(result.tx_hash)` shows the tree as it grows."""
+        return self._batch(signer_id, receiver_id, actions, settle=False)
+
+    def _batch(self, signer_id: str, receiver_id: str, actions: list[Action], *,
+               settle: bool) -> CallResult:
+        signer = check_account_id(signer_id, "signer")
+        receiver = check_account_id(receiver_id, "receiver")
+        checked = validate_actions(actions, self.params)
+        calls = [a for a in checked if isinstance(a, FunctionCall)]
+        return self._submit(signer, receiver, checked, kind="transaction",
+                            method=calls[0].method_name if calls else None,
+                            args=calls[0].args if calls else b"",
+                            deposit=rc.total_deposit(checked), gas=rc.total_prepaid_gas(checked),
+                            settle=settle)
+
+    def _submit(self, signer: str, receiver: str, actions: list[Action], *, kind: str,
+                method: str | None, args: bytes, deposit: int, gas: int,
+                precheck: Any = None, settle: bool = True) -> CallResult:
+        if any(isinstance(a, FunctionCall) for a in actions):
+            self._engine_now()  # load the engine (maybe build the guest) before any block
         with self.store.transaction():
-            contract, code = self._contract(receiver)
+            if precheck is not None:
+                precheck()
             signer_account = self.store.get_account(signer)
             if signer_account is None:  # a test convenience NEAR does not have
                 signer_account = self._create(signer, DEFAULT_SIGNER_BALANCE, None)
-            if signer_account.balance < amount:
-                raise NotEnoughBalance(
-                    f"signer {signer!r} has {signer_account.balance} yoctoNEAR, less than the "
-                    f"attached deposit of {amount}")
-            block = self._next_block()
-            signer_balance = signer_account.balance - amount
-            balance = (signer_balance if signer == receiver else contract.balance) + amount
-            context = VMContext(
-                current_account_id=receiver, signer_account_id=signer,
-                predecessor_account_id=signer, input=raw_args,
-                signer_account_pk=self._signer_pk(signer_account),
-                block_height=block.height, block_timestamp=block.timestamp_ns,
-                epoch_height=blocks.epoch_height(block.height), account_balance=balance,
-                account_locked_balance=contract.locked, attached_deposit=amount,
-                prepaid_gas=prepaid, random_seed=block.random_seed,
-                storage_usage=contract.storage_usage, is_view=False)
-            storage = _AccountStorage(self.store, receiver)
-            outcome, elapsed = run_engine(engine, code, method, context, storage, self.params,
-                                          self.limits, _realm(contract))
-            tx_hash = self._tx_hash(kind="call", signer=signer, receiver=receiver,
-                                    height=block.height, method=method, args=raw_args.hex(),
-                                    deposit=str(amount), gas=prepaid)
-            result = CallResult.from_outcome(outcome, code=code, method=method,
-                                             context=context, elapsed_ms=elapsed,
-                                             tx_hash=tx_hash)
-            if result.ok and result.storage_usage > contract.storage_usage:
-                try:
-                    check_storage_stake(receiver, balance, contract.locked,
-                                        result.storage_usage, self.params)
-                except LackBalanceForState as exc:
-                    result = result.as_failure(exc.kind, exc.message)
-            if result.ok:
-                self.store.apply_changes(receiver, result.raw_state_changes)
-                if signer != receiver:
-                    signer_account.balance = signer_balance
-                    self.store.put_account(signer_account)
-                contract.balance = balance
-                contract.storage_usage = result.storage_usage
-                self.store.put_account(contract)
-            self._log("call", signer, receiver, result.status, height=block.height,
-                      method=method, args=raw_args, deposit=amount, gas=prepaid,
-                      outcome=result.to_json(), tx_hash=tx_hash)
+            height = self.height + 1
+            tx_hash = self._tx_hash(kind=kind, signer=signer, receiver=receiver, height=height,
+                                    method=method, args=args.hex(), deposit=str(deposit),
+                                    gas=gas)
+            tx = Transaction(tx_hash, signer, receiver, list(actions),
+                             self._signer_pk(signer_account))
+            self._runtime.check_transaction(tx, signer_account)
+            reports = [self._runtime.apply_block(self._next_block(), [tx])]
+        if settle:
+            reports.extend(self._settle())
+        receipt_id = rc.b58(rc.tx_receipt_id(tx_hash))
+        runs = [run for report in reports for run in report.runs.get(receipt_id, [])]
+        result = self._call_result(self.tx_outcome(tx_hash), runs, height)
+        with self.store.transaction():
+            self._log(kind, signer, receiver, result.status, height=height, method=method,
+                      args=args, deposit=deposit, gas=gas, outcome=result.to_json(),
+                      tx_hash=tx_hash)
         return result
+
+    def _call_result(self, final: FinalOutcome, runs: list[FunctionCallRun],
+                     height: int) -> CallResult:
+        tx_hash = final.tx_hash
+        receipt_id = final.transaction_outcome.receipt_ids[0]
+        own = next((o for o in final.execution_order if o.id == receipt_id), None)
+        if runs:
+            first = runs[0]
+            result = CallResult.from_outcome(first.outcome, code=first.code,
+                                             method=first.method, context=first.context,
+                                             elapsed_ms=first.elapsed_ms, tx_hash=tx_hash)
+            if own is not None and own.error is not None and first.outcome.error is None:
+                result = result.as_failure(own.error.kind, own.error.message)
+        else:
+            result = CallResult(status=SUCCESS, tx_hash=tx_hash,
+                                block_height=own.block_height if own else height)
+        if final.status == SUCCESS_VALUE:
+            result.status = SUCCESS
+            result.return_data = final.value or b""
+            result.result = decode_result(result.return_data) if result.return_data else None
+            result.error = None
+        elif final.status == FINAL_FAILURE:
+            result.status = FAILURE
+            result.result = result.return_data = None
+            result.error = final.error.to_dict() if final.error else None
+        else:
+            result.status = PENDING
+            result.result = result.return_data = None
+            result.error = None
+        result.logs = final.logs
+        result.transaction_outcome = final.transaction_outcome
+        result.receipts_outcome = final.receipts_outcome
+        result.final_status = final.status_json()
+        result.total_gas_burnt = final.total_gas_burnt
+        result.tokens_burnt = final.tokens_burnt
+        result.outcome = final
+        return result
+
+    def tx_outcome(self, tx_hash: str) -> FinalOutcome:
+        """The transaction's outcome tree as it stands now (receipts that ran so far)."""
+        with self.store.snapshot():
+            records = self.store.outcomes(tx_hash)
+        if not records:
+            raise UserError(f"no transaction {tx_hash!r} on this chain (deploys and account "
+                            "creations by the simulator are not transactions)")
+        return FinalOutcome.assemble(records)
+
+    def block_outcomes(self, height: int) -> list[ExecutionOutcome]:
+        """Every outcome recorded in block `height`, in execution order."""
+        with self.store.snapshot():
+            records = self.store.outcomes_at(height)
+        return [ExecutionOutcome.from_record(r) for r in records]
+
+    def pending(self) -> dict[str, list[dict[str, Any]]]:
+        """Receipts in flight: queued for a block, postponed for input data, yields."""
+        with self.store.snapshot():
+            return pending_summary(self.store)
+
+    def access_keys(self, account_id: str) -> list[dict[str, Any]]:
+        """The account's access keys as NEAR's view_access_key_list shows them."""
+        check_account_id(account_id)
+        with self.store.snapshot():
+            self._get(account_id)
+            return [k.to_json() for k in self.store.access_keys(account_id)]
 
     def view(self, account_id: str, method: str, args: Any = None) -> CallResult:
         """Run `method` read-only at the latest block: no block, no history, no writes."""

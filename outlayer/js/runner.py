@@ -35,7 +35,7 @@ from outlayer.host.fastcall import Fuel, context_ptr
 from outlayer.host.memory import GuestMemory
 from outlayer.realm.options import NATIVE_MODULE, RealmOptions
 from outlayer.vm.context import VMContext
-from outlayer.vm.interfaces import StorageView
+from outlayer.vm.interfaces import ChainView, StorageView
 from outlayer.vm.logic import VMLogic
 from outlayer.vm.outcome import VMOutcome
 from outlayer.vm.params import DEFAULT_PARAMS, Params
@@ -149,7 +149,7 @@ class QuickJSRuntime:
     def run(self, code: bytes, method: str, context: VMContext, storage: StorageView,
             params: Params = DEFAULT_PARAMS, limits: _engine.Limits | None = None,
             *, realm: RealmOptions | None = None, snapshot: bool = True,
-            native_module: bool = False) -> VMOutcome:
+            native_module: bool = False, chain: ChainView | None = None) -> VMOutcome:
         """Run `method` of the contract `code`; every failure is folded into the outcome.
 
         realm: the contract's realm options. snapshot=False evaluates the module inside the
@@ -167,7 +167,7 @@ class QuickJSRuntime:
         delta = self.prepare(script, flags) if snapshot else None
         limits = limits or _engine.Limits()
         memory = GuestMemory()
-        logic = VMLogic(context, storage, memory, params)
+        logic = VMLogic(context, storage, memory, params, chain)
         sess = _session.Session(logic=logic, memory=memory, clock_ns=context.block_timestamp,
                                 random_seed=context.random_seed)
         store = wasmtime.Store(self.engine)

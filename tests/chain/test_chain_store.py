@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from outlayer.chain.store import (
+    _SCHEMA,
     SCHEMA_VERSION,
+    AccessKeyRecord,
     Account,
     Block,
     SQLiteStore,
@@ -149,3 +151,62 @@ def test_crash_mid_transaction_leaves_the_file_consistent(tmp_path: Path) -> Non
     assert account is not None and account.balance == 10**30
     with store.transaction():  # and it is writable again
         store.set_meta("after", "crash")
+
+
+def test_savepoints_roll_back_one_receipt_only() -> None:
+    store = SQLiteStore()
+    _seed(store)
+    with store.transaction():
+        with store.savepoint() as failed:
+            store.apply_changes("a.test", {b"k": b"failed"})
+            store.put_access_key(AccessKeyRecord("a.test", "ed25519:x", 0))
+            failed.discard()
+        with store.savepoint():
+            store.apply_changes("a.test", {b"new": b"kept"})
+    assert store.storage_get("a.test", b"k") == b"v"
+    assert store.storage_get("a.test", b"new") == b"kept"
+    assert store.access_keys("a.test") == []
+    with pytest.raises(StoreError, match="savepoint outside"), store.savepoint():
+        pass
+
+
+def test_schema_2_files_are_upgraded(tmp_path: Path) -> None:
+    path = tmp_path / "v2.db"
+    db = sqlite3.connect(path)
+    db.executescript(_SCHEMA + "INSERT INTO schema_version VALUES (2);"
+                     "INSERT INTO accounts VALUES ('k.test', '1', '0', NULL, 182, 0, "
+                     "'ed25519:abc', '{}');")
+    db.commit()
+    db.close()
+    store = SQLiteStore(path)
+    assert [(k.public_key, k.permission) for k in store.access_keys("k.test")] == [
+        ("ed25519:abc", "FullAccess")]
+    assert store.queued_count() == 0 and store.pending_yields() == []
+    store.close()
+    db = sqlite3.connect(path)
+    assert db.execute("SELECT version FROM schema_version").fetchall() == [(SCHEMA_VERSION,)]
+    db.close()
+
+
+def test_receipts_in_flight_tables() -> None:
+    store = SQLiteStore()
+    with store.transaction():
+        store.enqueue_receipt(5, "r1", "tx", "{1}")
+        store.enqueue_receipt(6, "r2", "tx", "{2}")
+        store.enqueue_receipt(5, "r3", "other", "{3}")
+        assert [b for _, b in store.due_receipts(5)] == ["{1}", "{3}"]
+        assert store.queued_count("tx") == 2 and store.queued_count() == 3
+        store.postpone_receipt("cb", "a.test", "tx", "{cb}", [b"d1", b"d2"])
+        store.put_received_data("a.test", b"d2", None)
+        assert store.data_arrived("a.test", b"d2") is None  # still waits for d1
+        store.put_received_data("a.test", b"d1", b"")
+        assert store.data_arrived("a.test", b"d1") == "{cb}"
+        assert store.take_received_data("a.test", b"d1") == (True, b"")
+        assert store.take_received_data("a.test", b"d2") == (True, None)
+        assert store.take_received_data("a.test", b"d2") == (False, None)
+        store.add_yield("a.test", b"y", 210, "{y}")
+        assert [y.data_id for y in store.expired_yields(209)] == []
+        assert [y.data_id for y in store.expired_yields(210)] == [b"y"]
+        store.mark_yield_timed_out("a.test", b"y")
+        assert store.expired_yields(300) == []
+        assert store.get_yield("a.test", b"y") is not None

@@ -64,7 +64,11 @@ def test_failed_call_writes_nothing_but_history(kv: ContractSimulator) -> None:
     assert result.state_changes == {} and result.attempted_changes == {"a": "2"}
     assert result.gas_burnt > 0
     assert _snapshot(kv, "kv.test") == before  # state, contract balance, signer balance
-    assert kv.height == height + 1  # the failed transaction still took its block
+    # the failed transaction still took its block; the deposit refund ran in the next one
+    assert kv.height == height + 2
+    refund = result.receipts_outcome[-1]
+    assert refund.receipt_kind == "refund" and refund.executor_id == DEFAULT_SIGNER
+    assert refund.actions == [{"Transfer": {"deposit": "5"}}]
     last = kv.transactions("kv.test")[-1]
     assert last["status"] == "failure" and last["method"] == "set_then_fail"
     assert last["outcome"]["error"]["kind"] == "JSException"

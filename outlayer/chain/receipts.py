@@ -1,0 +1,351 @@
+"""Receipts as the chain keeps them: action receipts, data receipts, ids, fees, JSON form.
+
+VMLogic describes what a call asks for with `outlayer.vm.receipts.NewReceipt` (indices local
+to the call); the receipt engine (`outlayer.chain.runtime`) turns those into the receipts
+below, which carry global ids, data ids and output data receivers, as nearcore's
+`ActionReceipt` / `DataReceipt` do. They are stored as JSON (`to_json` / `from_json`) in the
+state database while in flight, so a chain reopened from its file continues them.
+
+Ids are deterministic (sha256, shown in base58 like NEAR's CryptoHash):
+
+- the receipt of a transaction: sha256("outlayer/tx-receipt" || tx hash bytes);
+- the i-th receipt made while executing receipt R at height h:
+  sha256("outlayer/receipt" || R || h as u64 LE || i as u64 LE);
+- the data id of the k-th dependency edge made by the function call whose action id is A:
+  sha256("outlayer/data" || A || k as u64 LE) (yield data ids come from VMLogic);
+- the action id of action i of receipt R (`VMContext.receipt_id` of a function call):
+  R itself for action 0, else sha256("outlayer/action" || R || i as u64 LE).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import base58
+
+from outlayer.chain.accounts import public_key_str
+from outlayer.vm.params import Params
+from outlayer.vm.receipts import (
+    Action,
+    AddKey,
+    CreateAccount,
+    DeleteAccount,
+    DeleteKey,
+    DeployContract,
+    FullAccess,
+    FunctionCall,
+    FunctionCallPermission,
+    Stake,
+    Transfer,
+)
+
+#: the predecessor of refund receipts (NEAR's "system" account).
+SYSTEM = "system"
+
+
+def _u64(n: int) -> bytes:
+    return n.to_bytes(8, "little")
+
+
+@functools.lru_cache(maxsize=4096)
+def b58(data: bytes) -> str:
+    return base58.b58encode(data).decode("ascii")
+
+
+def unb58(text: str) -> bytes:
+    return base58.b58decode(text)
+
+
+def tx_receipt_id(tx_hash: str) -> bytes:
+    return hashlib.sha256(b"outlayer/tx-receipt" + unb58(tx_hash)).digest()
+
+
+def child_receipt_id(parent: bytes, height: int, index: int) -> bytes:
+    return hashlib.sha256(b"outlayer/receipt" + parent + _u64(height) + _u64(index)).digest()
+
+
+def action_id(receipt_id: bytes, index: int) -> bytes:
+    if index == 0:
+        return receipt_id
+    return hashlib.sha256(b"outlayer/action" + receipt_id + _u64(index)).digest()
+
+
+def data_id_for(action: bytes, counter: int) -> bytes:
+    return hashlib.sha256(b"outlayer/data" + action + _u64(counter)).digest()
+
+
+# --- receipts ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DataReceiver:
+    data_id: bytes
+    receiver_id: str
+
+
+@dataclass
+class ActionReceipt:
+    receipt_id: bytes
+    predecessor_id: str
+    receiver_id: str
+    signer_id: str
+    signer_public_key: bytes  # borsh PublicKey
+    gas_price: int
+    actions: list[Action]
+    input_data_ids: list[bytes] = field(default_factory=list)
+    output_data_receivers: list[DataReceiver] = field(default_factory=list)
+    #: a promise_yield_create receipt: waits for its one data id from a resume or timeout
+    is_yield: bool = False
+    #: the transaction whose tree this receipt belongs to
+    tx_hash: str = ""
+
+    @property
+    def id(self) -> str:
+        return b58(self.receipt_id)
+
+    @property
+    def is_refund(self) -> bool:
+        return self.predecessor_id == SYSTEM
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "type": "action",
+            "receipt_id": self.id,
+            "predecessor_id": self.predecessor_id,
+            "receiver_id": self.receiver_id,
+            "signer_id": self.signer_id,
+            "signer_public_key": self.signer_public_key.hex(),
+            "gas_price": str(self.gas_price),
+            "actions": [action_to_json(a) for a in self.actions],
+            "input_data_ids": [b58(d) for d in self.input_data_ids],
+            "output_data_receivers": [{"data_id": b58(r.data_id), "receiver_id": r.receiver_id}
+                                      for r in self.output_data_receivers],
+            "is_yield": self.is_yield,
+            "tx_hash": self.tx_hash,
+        }
+
+
+@dataclass
+class DataReceipt:
+    receipt_id: bytes
+    predecessor_id: str
+    receiver_id: str
+    data_id: bytes
+    data: bytes | None  # None: the producing receipt failed (or a yield timed out)
+    #: a promise_yield_resume payload (or timeout) for a pending yield
+    is_resume: bool = False
+    tx_hash: str = ""
+
+    @property
+    def id(self) -> str:
+        return b58(self.receipt_id)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "type": "data",
+            "receipt_id": self.id,
+            "predecessor_id": self.predecessor_id,
+            "receiver_id": self.receiver_id,
+            "data_id": b58(self.data_id),
+            "data": None if self.data is None else self.data.hex(),
+            "is_resume": self.is_resume,
+            "tx_hash": self.tx_hash,
+        }
+
+
+Receipt = ActionReceipt | DataReceipt
+
+
+def receipt_from_json(doc: dict[str, Any]) -> Receipt:
+    if doc["type"] == "data":
+        return DataReceipt(
+            receipt_id=unb58(doc["receipt_id"]), predecessor_id=doc["predecessor_id"],
+            receiver_id=doc["receiver_id"], data_id=unb58(doc["data_id"]),
+            data=None if doc["data"] is None else bytes.fromhex(doc["data"]),
+            is_resume=bool(doc["is_resume"]), tx_hash=doc["tx_hash"])
+    return ActionReceipt(
+        receipt_id=unb58(doc["receipt_id"]), predecessor_id=doc["predecessor_id"],
+        receiver_id=doc["receiver_id"], signer_id=doc["signer_id"],
+        signer_public_key=bytes.fromhex(doc["signer_public_key"]),
+        gas_price=int(doc["gas_price"]),
+        actions=[action_from_json(a) for a in doc["actions"]],
+        input_data_ids=[unb58(d) for d in doc["input_data_ids"]],
+        output_data_receivers=[DataReceiver(unb58(r["data_id"]), r["receiver_id"])
+                               for r in doc["output_data_receivers"]],
+        is_yield=bool(doc["is_yield"]), tx_hash=doc["tx_hash"])
+
+
+def dumps(receipt: Receipt) -> str:
+    return json.dumps(receipt.to_json(), sort_keys=True, separators=(",", ":"))
+
+
+def loads(text: str) -> Receipt:
+    return receipt_from_json(json.loads(text))
+
+
+# --- actions: JSON (NEAR's view shape, bytes as hex / base64 where NEAR uses it) -----------
+
+
+def permission_to_json(permission: FullAccess | FunctionCallPermission) -> Any:
+    if isinstance(permission, FullAccess):
+        return "FullAccess"
+    return {"FunctionCall": {
+        "allowance": None if permission.allowance is None else str(permission.allowance),
+        "receiver_id": permission.receiver_id,
+        "method_names": list(permission.method_names)}}
+
+
+def permission_from_json(doc: Any) -> FullAccess | FunctionCallPermission:
+    if doc == "FullAccess":
+        return FullAccess()
+    body = doc["FunctionCall"]
+    allowance = body["allowance"]
+    return FunctionCallPermission(None if allowance is None else int(allowance),
+                                  body["receiver_id"], tuple(body["method_names"]))
+
+
+def action_to_json(action: Action) -> dict[str, Any]:
+    if isinstance(action, CreateAccount):
+        return {"CreateAccount": {}}
+    if isinstance(action, DeployContract):
+        return {"DeployContract": {"code": action.code.hex()}}
+    if isinstance(action, FunctionCall):
+        return {"FunctionCall": {"method_name": action.method_name, "args": action.args.hex(),
+                                 "deposit": str(action.deposit), "gas": action.gas,
+                                 "gas_weight": action.gas_weight}}
+    if isinstance(action, Transfer):
+        return {"Transfer": {"deposit": str(action.deposit)}}
+    if isinstance(action, Stake):
+        return {"Stake": {"stake": str(action.stake), "public_key": action.public_key.hex()}}
+    if isinstance(action, AddKey):
+        return {"AddKey": {"public_key": action.public_key.hex(), "nonce": action.nonce,
+                           "permission": permission_to_json(action.permission)}}
+    if isinstance(action, DeleteKey):
+        return {"DeleteKey": {"public_key": action.public_key.hex()}}
+    if isinstance(action, DeleteAccount):
+        return {"DeleteAccount": {"beneficiary_id": action.beneficiary_id}}
+    raise TypeError(f"not an action: {action!r}")
+
+
+def action_from_json(doc: dict[str, Any]) -> Action:
+    (name, body), = doc.items()
+    if name == "CreateAccount":
+        return CreateAccount()
+    if name == "DeployContract":
+        return DeployContract(bytes.fromhex(body["code"]))
+    if name == "FunctionCall":
+        return FunctionCall(body["method_name"], bytes.fromhex(body["args"]),
+                            int(body["deposit"]), int(body["gas"]), int(body["gas_weight"]))
+    if name == "Transfer":
+        return Transfer(int(body["deposit"]))
+    if name == "Stake":
+        return Stake(int(body["stake"]), bytes.fromhex(body["public_key"]))
+    if name == "AddKey":
+        return AddKey(bytes.fromhex(body["public_key"]), int(body["nonce"]),
+                      permission_from_json(body["permission"]))
+    if name == "DeleteKey":
+        return DeleteKey(bytes.fromhex(body["public_key"]))
+    if name == "DeleteAccount":
+        return DeleteAccount(body["beneficiary_id"])
+    raise ValueError(f"unknown action {name!r}")
+
+
+def action_summary(action: Action) -> dict[str, Any]:
+    """A short JSON form for outcomes and the CLI (no code or args bytes)."""
+    if isinstance(action, DeployContract):
+        return {"DeployContract": {"code_size": len(action.code),
+                                   "code_hash": b58(hashlib.sha256(action.code).digest())}}
+    if isinstance(action, FunctionCall):
+        return {"FunctionCall": {"method_name": action.method_name,
+                                 "args_size": len(action.args), "deposit": str(action.deposit),
+                                 "gas": action.gas}}
+    doc = action_to_json(action)
+    if isinstance(action, AddKey | DeleteKey | Stake):
+        (name, body), = doc.items()
+        doc = {name: {**body, "public_key": public_key_str(action.public_key)}}
+    return doc
+
+
+# --- fees (nearcore runtime/config.rs) -----------------------------------------------------
+
+
+def _fc_bytes(action: FunctionCall) -> int:
+    return len(action.method_name.encode()) + len(action.args)
+
+
+def _key_bytes(permission: FunctionCallPermission) -> int:
+    # one byte per method name for its terminator, as nearcore counts
+    return sum(len(name.encode()) + 1 for name in permission.method_names)
+
+
+def send_fee(params: Params, action: Action, sir: bool) -> int:
+    """Gas burnt when the action is sent (sir: sender is receiver)."""
+    if isinstance(action, CreateAccount):
+        return params.action_create_account.send_fee(sir)
+    if isinstance(action, DeployContract):
+        return (params.action_deploy_contract.send_fee(sir)
+                + params.action_deploy_contract_per_byte.send_fee(sir) * len(action.code))
+    if isinstance(action, FunctionCall):
+        return (params.action_function_call.send_fee(sir)
+                + params.action_function_call_per_byte.send_fee(sir) * _fc_bytes(action))
+    if isinstance(action, Transfer):
+        return params.action_transfer.send_fee(sir)
+    if isinstance(action, Stake):
+        return params.action_stake.send_fee(sir)
+    if isinstance(action, AddKey):
+        if isinstance(action.permission, FunctionCallPermission):
+            return (params.action_add_function_call_key.send_fee(sir)
+                    + params.action_add_function_call_key_per_byte.send_fee(sir)
+                    * _key_bytes(action.permission))
+        return params.action_add_full_access_key.send_fee(sir)
+    if isinstance(action, DeleteKey):
+        return params.action_delete_key.send_fee(sir)
+    if isinstance(action, DeleteAccount):
+        return params.action_delete_account.send_fee(sir)
+    raise TypeError(f"not an action: {action!r}")
+
+
+def exec_fee(params: Params, action: Action) -> int:
+    """Gas burnt when the action executes."""
+    if isinstance(action, CreateAccount):
+        return params.action_create_account.execution
+    if isinstance(action, DeployContract):
+        return (params.action_deploy_contract.execution
+                + params.action_deploy_contract_per_byte.execution * len(action.code))
+    if isinstance(action, FunctionCall):
+        return (params.action_function_call.execution
+                + params.action_function_call_per_byte.execution * _fc_bytes(action))
+    if isinstance(action, Transfer):
+        return params.action_transfer.execution
+    if isinstance(action, Stake):
+        return params.action_stake.execution
+    if isinstance(action, AddKey):
+        if isinstance(action.permission, FunctionCallPermission):
+            return (params.action_add_function_call_key.execution
+                    + params.action_add_function_call_key_per_byte.execution
+                    * _key_bytes(action.permission))
+        return params.action_add_full_access_key.execution
+    if isinstance(action, DeleteKey):
+        return params.action_delete_key.execution
+    if isinstance(action, DeleteAccount):
+        return params.action_delete_account.execution
+    raise TypeError(f"not an action: {action!r}")
+
+
+def total_deposit(actions: list[Action]) -> int:
+    """What the actions move out of the sender: Transfer and FunctionCall deposits."""
+    return sum(a.deposit for a in actions if isinstance(a, FunctionCall | Transfer))
+
+
+def total_prepaid_gas(actions: list[Action]) -> int:
+    return sum(a.gas for a in actions if isinstance(a, FunctionCall))
+
+
+def receipt_gas_budget(params: Params, actions: list[Action]) -> int:
+    """Gas a receipt carries: its function calls' gas + every exec fee (the refund base)."""
+    return (total_prepaid_gas(actions) + sum(exec_fee(params, a) for a in actions)
+            + params.action_receipt_creation.execution)

@@ -1,0 +1,714 @@
+"""The receipt engine: transactions become receipts, receipts run block by block.
+
+This is nearcore's ``Runtime::apply`` for one shard, on the simulator's SQLite state.
+Everything here runs inside one store transaction per block (the caller opens it).
+
+Block order (deterministic; nearcore's, for one shard without congestion):
+
+1. the block's transactions, in submission order, are converted into action receipts: the
+   signer pays (deposits + prepaid gas at the chain's gas price, see `tx_cost`) and the
+   transaction outcome (send fees burnt) is recorded;
+2. the receipts of those transactions run, in the same order. NEAR runs a transaction's
+   receipt in the same block only when signer == receiver ("local"); the simulator does so
+   for every transaction unless the chain was made with ``strict_receipt_delays=True``
+   (then a non-local receipt runs in the next block, as on NEAR). This keeps "one call, one
+   block" for the common case; results are the same either way, only heights differ;
+3. the receipts sent by earlier blocks (calls, callbacks, data, refunds, yield resumes), in
+   the order they were sent. A receipt made while executing block H runs in block H + 1 at
+   the earliest. A data receipt that completes a postponed action receipt (one waiting for
+   its input data) runs that receipt at once, at that point of the order;
+4. yield timeouts: every pending yield created at height <= H - 200 (the params'
+   `yield_timeout_length_in_blocks`) sends its callback a "failed" resume for block H + 1.
+
+Executing one action receipt (nearcore's ``apply_action_receipt``):
+
+- the actions run in order inside a savepoint; the first failing action stops the rest;
+  after the actions the receiver must still cover its storage (LackBalanceForState).
+  On failure every write of the receipt (storage, balances, keys, code, account creation or
+  deletion) is rolled back and the receipts it made are dropped; its logs and burnt gas stay;
+- deposits are credited to the receiver before its contract runs; a failed receipt's
+  deposits go back to its predecessor by a Transfer receipt from ``system``;
+- gas: the receipt carries its function calls' gas plus the exec fees of its actions; it
+  burns the exec fees and what the contract burns. Unused gas goes back to the signer as
+  tokens (a Transfer from ``system``): budget - used on success, budget - burnt on failure,
+  at the receipt's gas price (only when that is > 0 tokens). 30% of the gas burnt by
+  function calls goes to the receiver as tokens (NEAR's burnt_gas_reward);
+- the result: a value (or nothing) is sent as data to each output data receiver
+  (Some(value) / Some(empty)); a failure sends None; a returned promise
+  (`VMOutcome.returned_promise`) hands the receivers over to that receipt instead.
+
+Refund receipts (predecessor ``system``) burn their exec fees as gas but no tokens, make no
+refunds of their own, and burn the amount if they fail (e.g. the account was deleted).
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from outlayer.chain import blocks
+from outlayer.chain import receipts as rc
+from outlayer.chain.accounts import (
+    ACCESS_KEY_NONCE_RANGE_MULTIPLIER,
+    MAX_ACCOUNT_DELETION_STORAGE_USAGE,
+    MIN_ALLOWED_TOP_LEVEL_ACCOUNT_LENGTH,
+    REGISTRAR_ACCOUNT_ID,
+    LackBalanceForState,
+    NotEnoughBalance,
+    access_key_storage_bytes,
+    check_storage_stake,
+    is_sub_account_of,
+    is_top_level,
+    public_key_str,
+)
+from outlayer.chain.outcomes import (
+    FAILURE,
+    SUCCESS_RECEIPT_ID,
+    SUCCESS_VALUE,
+    ActionError,
+    ExecutionOutcome,
+)
+from outlayer.chain.receipts import SYSTEM, ActionReceipt, DataReceipt, DataReceiver, Receipt
+from outlayer.chain.result import Engine, error_dict
+from outlayer.chain.store import AccessKeyRecord, Account, Block, StateStore
+from outlayer.errors import InternalError, UserError
+from outlayer.host.engine import Limits
+from outlayer.realm.options import RealmOptions
+from outlayer.vm.context import VMContext
+from outlayer.vm.params import Params
+from outlayer.vm.receipts import (
+    Action,
+    AddKey,
+    CreateAccount,
+    DeleteAccount,
+    DeleteKey,
+    DeployContract,
+    FunctionCall,
+    NewReceipt,
+    PromiseResult,
+    Stake,
+    Transfer,
+)
+
+#: NEAR's minimum gas price (yoctoNEAR per gas): what `gas_price=NEAR_GAS_PRICE` charges.
+NEAR_GAS_PRICE = 100_000_000
+#: the simulator's default gas price: gas costs no tokens, so balances move only by
+#: deposits and tests can assert exact balances. Gas is still counted, burnt and refunded.
+DEFAULT_GAS_PRICE = 0
+#: NEAR's burnt_gas_reward: the share of function-call gas paid to the receiver.
+BURNT_GAS_REWARD = (3, 10)
+#: signer_account_pk of accounts without a key, and of refunds from `system`.
+NO_KEY = b"\x00" + bytes(32)
+#: a call or transaction gives up (InternalError) after this many blocks of receipts.
+MAX_SETTLE_BLOCKS = 100_000
+
+
+@dataclass(frozen=True)
+class Transaction:
+    """A signed transaction as the simulator takes it (signatures are not modelled)."""
+
+    tx_hash: str
+    signer_id: str
+    receiver_id: str
+    actions: list[Action]
+    signer_public_key: bytes = NO_KEY
+
+
+@dataclass
+class FunctionCallRun:
+    """One engine run inside a receipt: what `CallResult` is made from."""
+
+    receipt_id: str
+    action_index: int
+    method: str
+    code: bytes
+    context: VMContext
+    outcome: Any  # VMOutcome
+    elapsed_ms: float
+
+
+@dataclass
+class BlockReport:
+    """What one block did: the outcomes in execution order and the engine runs."""
+
+    block: Block
+    outcomes: list[ExecutionOutcome] = field(default_factory=list)
+    runs: dict[str, list[FunctionCallRun]] = field(default_factory=dict)
+
+
+def tx_cost(params: Params, tx: Transaction, gas_price: int) -> tuple[int, int, int]:
+    """(gas burnt sending the receipt, gas the receipt carries, total yoctoNEAR the signer
+    pays: both gases at the gas price + the deposits)."""
+    sir = tx.signer_id == tx.receiver_id
+    send = params.action_receipt_creation.send_fee(sir) + sum(
+        rc.send_fee(params, a, sir) for a in tx.actions)
+    carried = rc.receipt_gas_budget(params, tx.actions)
+    return send, carried, (send + carried) * gas_price + rc.total_deposit(tx.actions)
+
+
+# --- engines ----------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=32)
+def _takes_chain(run: Callable[..., Any]) -> bool:
+    try:
+        params = inspect.signature(run).parameters
+    except (TypeError, ValueError):
+        return False
+    return "chain" in params or any(p.kind is inspect.Parameter.VAR_KEYWORD
+                                    for p in params.values())
+
+
+def engine_takes_chain(engine: Engine) -> bool:
+    """Whether `engine.run` accepts the `chain=` keyword (the yield host functions need it)."""
+    return _takes_chain(type(engine).run)
+
+
+class ChainView:
+    """What VMLogic may ask the chain during a call (promise_yield_resume)."""
+
+    def __init__(self, store: StateStore) -> None:
+        self._store = store
+
+    def yield_pending(self, account_id: str, data_id: bytes) -> bool:
+        """A yield of `account_id` with this data id waits for its resume."""
+        return self._store.get_yield(account_id, bytes(data_id)) is not None
+
+
+class _AccountStorage:
+    """Committed storage of one account as the VM reads it (`StorageView`)."""
+
+    __slots__ = ("_store", "_account_id")
+
+    def __init__(self, store: StateStore, account_id: str) -> None:
+        self._store = store
+        self._account_id = account_id
+
+    def get(self, key: bytes) -> bytes | None:
+        return self._store.storage_get(self._account_id, key)
+
+
+# --- the engine ------------------------------------------------------------------------------
+
+
+class ReceiptRuntime:
+    """Converts transactions and executes receipts on a `StateStore` (one shard)."""
+
+    def __init__(self, store: StateStore, params: Params, limits: Limits,
+                 engine: Callable[[], Engine], *, gas_price: int = DEFAULT_GAS_PRICE,
+                 strict_receipt_delays: bool = False) -> None:
+        self.store = store
+        self.params = params
+        self.limits = limits
+        self._engine = engine
+        self.gas_price = gas_price
+        self.strict_receipt_delays = strict_receipt_delays
+        self.chain_view = ChainView(store)
+
+    # --- blocks ----------------------------------------------------------------------------
+
+    def apply_block(self, block: Block, txs: list[Transaction]) -> BlockReport:
+        """Run one block (inside the caller's store transaction): see the module doc."""
+        report = BlockReport(block)
+        local: list[ActionReceipt] = []
+        for tx in txs:
+            receipt = self._convert(tx, block, report)
+            if self.strict_receipt_delays and tx.signer_id != tx.receiver_id:
+                self._send(receipt, block)
+            else:
+                local.append(receipt)
+        for receipt in local:
+            self._process(receipt, block, report)
+        for seq, body in self.store.due_receipts(block.height):
+            self.store.remove_queued(seq)
+            self._process(rc.loads(body), block, report)
+        self._resolve_yield_timeouts(block)
+        return report
+
+    def check_transaction(self, tx: Transaction, signer: Account) -> int:
+        """Raise NotEnoughBalance unless the signer can pay for `tx`; returns the cost."""
+        _send, _carried, cost = tx_cost(self.params, tx, self.gas_price)
+        deposit = rc.total_deposit(tx.actions)
+        if signer.balance < cost:
+            gas = cost - deposit
+            extra = f" plus {gas} for gas" if gas else ""
+            raise NotEnoughBalance(
+                f"signer {signer.account_id!r} has {signer.balance} yoctoNEAR, less than the "
+                f"attached deposit of {deposit}{extra}")
+        try:
+            check_storage_stake(signer.account_id, signer.balance - cost, signer.locked,
+                                signer.storage_usage, self.params)
+        except LackBalanceForState as exc:
+            raise NotEnoughBalance(f"the transaction would leave its signer unable to pay "
+                                   f"for its storage: {exc.message}") from None
+        return cost
+
+    def _convert(self, tx: Transaction, block: Block, report: BlockReport) -> ActionReceipt:
+        signer = self.store.get_account(tx.signer_id)
+        if signer is None:
+            raise UserError(f"signer {tx.signer_id!r} does not exist")
+        cost = self.check_transaction(tx, signer)
+        send, _carried, _ = tx_cost(self.params, tx, self.gas_price)
+        signer.balance -= cost
+        self.store.put_account(signer)
+        receipt = ActionReceipt(
+            receipt_id=rc.tx_receipt_id(tx.tx_hash), predecessor_id=tx.signer_id,
+            receiver_id=tx.receiver_id, signer_id=tx.signer_id,
+            signer_public_key=tx.signer_public_key, gas_price=self.gas_price,
+            actions=list(tx.actions), tx_hash=tx.tx_hash)
+        outcome = ExecutionOutcome(
+            id=tx.tx_hash, kind="transaction", tx_hash=tx.tx_hash, block_height=block.height,
+            executor_id=tx.signer_id, predecessor_id=tx.signer_id, status=SUCCESS_RECEIPT_ID,
+            receipt_id=receipt.id, receipt_ids=[receipt.id], gas_burnt=send,
+            tokens_burnt=send * self.gas_price,
+            actions=[rc.action_summary(a) for a in tx.actions], receipt_kind="transaction")
+        self._record(outcome, report)
+        return receipt
+
+    def _send(self, receipt: Receipt, block: Block) -> None:
+        """A receipt made in `block` runs in a later block; a yield waits in `yields`."""
+        if isinstance(receipt, ActionReceipt) and receipt.is_yield:
+            expires = block.height + self.params.yield_timeout_length_in_blocks
+            self.store.add_yield(receipt.receiver_id, receipt.input_data_ids[0], expires,
+                                 rc.dumps(receipt))
+            return
+        self.store.enqueue_receipt(block.height + 1, receipt.id, receipt.tx_hash,
+                                   rc.dumps(receipt))
+
+    def _record(self, outcome: ExecutionOutcome, report: BlockReport) -> None:
+        self.store.add_outcome(outcome.id, outcome.tx_hash, outcome.kind,
+                               outcome.block_height, outcome.to_record())
+        report.outcomes.append(outcome)
+
+    # --- receipts ----------------------------------------------------------------------
+
+    def _process(self, receipt: Receipt, block: Block, report: BlockReport) -> None:
+        if isinstance(receipt, DataReceipt):
+            if receipt.is_resume:
+                self._resume(receipt, block, report)
+                return
+            self.store.put_received_data(receipt.receiver_id, receipt.data_id, receipt.data)
+            ready = self.store.data_arrived(receipt.receiver_id, receipt.data_id)
+            if ready is not None:
+                waiting = rc.loads(ready)
+                assert isinstance(waiting, ActionReceipt)
+                self._execute(waiting, block, report, self._take_inputs(waiting))
+            return
+        missing = [d for d in receipt.input_data_ids
+                   if not self.store.has_received_data(receipt.receiver_id, d)]
+        if missing:
+            self.store.postpone_receipt(receipt.id, receipt.receiver_id, receipt.tx_hash,
+                                        rc.dumps(receipt), missing)
+            return
+        self._execute(receipt, block, report, self._take_inputs(receipt))
+
+    def _take_inputs(self, receipt: ActionReceipt) -> list[PromiseResult]:
+        results = []
+        for data_id in receipt.input_data_ids:
+            found, data = self.store.take_received_data(receipt.receiver_id, data_id)
+            if not found:
+                raise InternalError(f"receipt {receipt.id} runs without its input data")
+            results.append(PromiseResult.failed() if data is None
+                           else PromiseResult.successful(data))
+        return results
+
+    def _resume(self, receipt: DataReceipt, block: Block, report: BlockReport) -> None:
+        """A promise_yield_resume payload (or a timeout): the first one runs the yield's
+        callback, later ones are dropped (NEAR: the first payload wins)."""
+        pending = self.store.get_yield(receipt.receiver_id, receipt.data_id)
+        if pending is None:
+            return
+        self.store.remove_yield(receipt.receiver_id, receipt.data_id)
+        waiting = rc.loads(pending.receipt)
+        assert isinstance(waiting, ActionReceipt)
+        result = (PromiseResult.failed() if receipt.data is None
+                  else PromiseResult.successful(receipt.data))
+        self._execute(waiting, block, report, [result])
+
+    def _resolve_yield_timeouts(self, block: Block) -> None:
+        for index, pending in enumerate(self.store.expired_yields(block.height)):
+            yielded = rc.loads(pending.receipt)
+            resume = DataReceipt(
+                receipt_id=rc.child_receipt_id(pending.data_id, block.height, index),
+                predecessor_id=pending.account_id, receiver_id=pending.account_id,
+                data_id=pending.data_id, data=None, is_resume=True, tx_hash=yielded.tx_hash)
+            self.store.mark_yield_timed_out(pending.account_id, pending.data_id)
+            self._send(resume, block)
+
+    # --- one action receipt ----------------------------------------------------------
+
+    def _execute(self, r: ActionReceipt, block: Block, report: BlockReport,
+                 results: list[PromiseResult]) -> None:
+        p = self.params
+        made: list[Receipt] = []
+        logs: list[str] = []
+        burnt = used = p.action_receipt_creation.execution
+        fc_burnt = 0
+        error: ActionError | None = None
+        value: bytes = b""
+        returned: int | None = None
+        runs: list[FunctionCallRun] = []
+        with self.store.savepoint() as savepoint:
+            account = self.store.get_account(r.receiver_id)
+            actor = r.predecessor_id
+            for index, action in enumerate(r.actions):
+                fee = rc.exec_fee(p, action)
+                burnt += fee
+                used += fee
+                value, returned = b"", None
+                error = (self._check_existence(action, account, r, index)
+                         or self._check_permission(action, account, actor, r, index))
+                if error is not None:
+                    break
+                if isinstance(action, CreateAccount):
+                    error = self._create_account_rule(r, index)
+                    if error is None:
+                        account = Account(r.receiver_id, 0, 0, None,
+                                          p.storage_num_bytes_account, block.height)
+                        actor = r.receiver_id
+                elif isinstance(action, DeployContract):
+                    assert account is not None
+                    old = self.store.get_code(account.code_hash) if account.code_hash else b""
+                    account.code_hash = self.store.put_code(action.code)
+                    account.storage_usage += len(action.code) - len(old or b"")
+                    account.realm = "{}"
+                elif isinstance(action, FunctionCall):
+                    assert account is not None
+                    account.balance += action.deposit
+                    call = self._function_call(r, index, action, account, block, results)
+                    if isinstance(call, ActionError):
+                        error = call
+                        break
+                    run, new = call
+                    runs.append(run)
+                    outcome = run.outcome
+                    logs.extend(outcome.logs)
+                    burnt += outcome.burnt_gas
+                    fc_burnt += outcome.burnt_gas
+                    used += outcome.used_gas
+                    if outcome.error is not None:
+                        info = error_dict(outcome.error, action.method_name) or {}
+                        error = ActionError.function_call(info.get("kind", "FunctionCallError"),
+                                                          info.get("message", ""), index)
+                        break
+                    self.store.apply_changes(r.receiver_id, dict(outcome.storage_changes))
+                    account.storage_usage = outcome.storage_usage
+                    promised = outcome.returned_promise
+                    if promised is not None:
+                        returned = len(made) + int(promised)
+                    else:
+                        value = outcome.return_data or b""
+                    made.extend(new)
+                elif isinstance(action, Transfer):
+                    assert account is not None
+                    account.balance += action.deposit
+                elif isinstance(action, Stake):
+                    error = ActionError(
+                        "StakeNotSupported", "staking is not simulated by OutLayer (no "
+                        "validators): the Stake action always fails", index,
+                        {"StakeNotSupported": {"account_id": r.receiver_id}})
+                elif isinstance(action, AddKey):
+                    assert account is not None
+                    error = self._add_key(r, index, action, account, block)
+                elif isinstance(action, DeleteKey):
+                    assert account is not None
+                    error = self._delete_key(r, index, action, account)
+                elif isinstance(action, DeleteAccount):
+                    assert account is not None
+                    error = self._delete_account_rule(r, index, account)
+                    if error is None:
+                        if account.balance > 0:
+                            made.append(self._refund(action.beneficiary_id, account.balance,
+                                                     SYSTEM, NO_KEY))
+                        self.store.delete_account(r.receiver_id)
+                        account = None
+                        actor = r.predecessor_id
+                if error is not None:
+                    break
+            if error is None and account is not None:
+                try:
+                    check_storage_stake(account.account_id, account.balance, account.locked,
+                                        account.storage_usage, p)
+                except LackBalanceForState as exc:
+                    required = account.storage_usage * p.storage_amount_per_byte
+                    error = ActionError(exc.kind, exc.message, None, {"LackBalanceForState": {
+                        "account_id": account.account_id,
+                        "amount": str(required - account.balance - account.locked)}})
+            if error is None:
+                if account is not None:
+                    self.store.put_account(account)
+            else:
+                savepoint.discard()
+                made = []
+                returned = None
+        if used > rc.receipt_gas_budget(p, r.actions):
+            raise InternalError(f"receipt {r.id} used {used} gas, more than it carried")
+
+        tokens_burnt = 0 if r.is_refund else burnt * r.gas_price
+        if not r.is_refund:
+            deposit_refund = rc.total_deposit(r.actions) if error is not None else 0
+            gas_refund = rc.receipt_gas_budget(p, r.actions) - (
+                burnt if error is not None else used)
+            if deposit_refund > 0:
+                made.append(self._refund(r.predecessor_id, deposit_refund, SYSTEM, NO_KEY))
+            if gas_refund * r.gas_price > 0:
+                made.append(self._refund(r.signer_id, gas_refund * r.gas_price, r.signer_id,
+                                         r.signer_public_key))
+            reward = fc_burnt * BURNT_GAS_REWARD[0] // BURNT_GAS_REWARD[1] * r.gas_price
+            if reward > 0:
+                receiver = self.store.get_account(r.receiver_id)
+                if receiver is not None:
+                    receiver.balance += reward
+                    self.store.put_account(receiver)
+
+        if r.output_data_receivers:
+            if error is None and returned is not None:
+                target = made[returned]
+                assert isinstance(target, ActionReceipt)
+                target.output_data_receivers.extend(r.output_data_receivers)
+            else:
+                data = None if error is not None else value
+                made.extend(DataReceipt(b"", r.receiver_id, target_of.receiver_id,
+                                        target_of.data_id, data, tx_hash=r.tx_hash)
+                            for target_of in r.output_data_receivers)
+
+        for i, new in enumerate(made):
+            new.receipt_id = rc.child_receipt_id(r.receipt_id, block.height, i)
+            new.tx_hash = r.tx_hash
+        status = FAILURE if error is not None else (
+            SUCCESS_RECEIPT_ID if returned is not None else SUCCESS_VALUE)
+        outcome = ExecutionOutcome(
+            id=r.id, kind="receipt", tx_hash=r.tx_hash, block_height=block.height,
+            executor_id=r.receiver_id, predecessor_id=r.predecessor_id, status=status,
+            value=value if status == SUCCESS_VALUE else None,
+            receipt_id=made[returned].id if returned is not None else None, error=error,
+            logs=logs, receipt_ids=[m.id for m in made if isinstance(m, ActionReceipt)],
+            gas_burnt=burnt, tokens_burnt=tokens_burnt,
+            actions=[rc.action_summary(a) for a in r.actions],
+            receipt_kind="refund" if r.is_refund else ("yield" if r.is_yield else "action"),
+            promise_results=[res.status for res in results])
+        self._record(outcome, report)
+        if runs:
+            report.runs[r.id] = runs
+        for new in made:
+            self._send(new, block)
+
+    def _refund(self, receiver_id: str, amount: int, signer_id: str, signer_pk: bytes
+                ) -> ActionReceipt:
+        return ActionReceipt(b"", SYSTEM, receiver_id, signer_id, signer_pk, 0,
+                             [Transfer(amount)])
+
+    # --- action rules (nearcore actions.rs) --------------------------------------------
+
+    @staticmethod
+    def _check_existence(action: Action, account: Account | None, r: ActionReceipt,
+                         index: int) -> ActionError | None:
+        if isinstance(action, CreateAccount):
+            if account is not None:
+                return ActionError("AccountAlreadyExists",
+                                   f"account {r.receiver_id} already exists", index,
+                                   {"AccountAlreadyExists": {"account_id": r.receiver_id}})
+            return None
+        if account is None:
+            return ActionError("AccountDoesNotExist", f"account {r.receiver_id} does not exist",
+                               index, {"AccountDoesNotExist": {"account_id": r.receiver_id}})
+        return None
+
+    @staticmethod
+    def _check_permission(action: Action, account: Account | None, actor: str,
+                          r: ActionReceipt, index: int) -> ActionError | None:
+        if not isinstance(action, DeployContract | Stake | AddKey | DeleteKey | DeleteAccount):
+            return None
+        if actor != r.receiver_id:
+            name = type(action).__name__
+            return ActionError("ActorNoPermission",
+                               f"{actor} may not {name} on account {r.receiver_id} (only the "
+                               "account itself, or the receipt that creates it)", index,
+                               {"ActorNoPermission": {"account_id": r.receiver_id,
+                                                      "actor_id": actor}})
+        if isinstance(action, DeleteAccount) and account is not None and account.locked:
+            return ActionError("DeleteAccountStaking", f"account {r.receiver_id} is staking",
+                               index, {"DeleteAccountStaking": {"account_id": r.receiver_id}})
+        return None
+
+    @staticmethod
+    def _create_account_rule(r: ActionReceipt, index: int) -> ActionError | None:
+        new, by = r.receiver_id, r.predecessor_id
+        if is_top_level(new):
+            if len(new) < MIN_ALLOWED_TOP_LEVEL_ACCOUNT_LENGTH and by != REGISTRAR_ACCOUNT_ID:
+                return ActionError(
+                    "CreateAccountOnlyByRegistrar",
+                    f"top-level account {new} is shorter than "
+                    f"{MIN_ALLOWED_TOP_LEVEL_ACCOUNT_LENGTH} characters: only "
+                    f"{REGISTRAR_ACCOUNT_ID} may create it, not {by}", index,
+                    {"CreateAccountOnlyByRegistrar": {
+                        "account_id": new, "registrar_account_id": REGISTRAR_ACCOUNT_ID,
+                        "predecessor_id": by}})
+            return None
+        if not is_sub_account_of(new, by):
+            return ActionError("CreateAccountNotAllowed",
+                               f"{new} is not a direct sub-account of {by}: only its parent "
+                               "account may create it", index,
+                               {"CreateAccountNotAllowed": {"account_id": new,
+                                                            "predecessor_id": by}})
+        return None
+
+    def _delete_account_rule(self, r: ActionReceipt, index: int, account: Account
+                             ) -> ActionError | None:
+        code = self.store.get_code(account.code_hash) if account.code_hash else b""
+        if account.storage_usage - len(code or b"") > MAX_ACCOUNT_DELETION_STORAGE_USAGE:
+            return ActionError("DeleteAccountWithLargeState",
+                               f"account {r.receiver_id} has over "
+                               f"{MAX_ACCOUNT_DELETION_STORAGE_USAGE} bytes of state", index,
+                               {"DeleteAccountWithLargeState": {"account_id": r.receiver_id}})
+        return None
+
+    def _add_key(self, r: ActionReceipt, index: int, action: AddKey, account: Account,
+                 block: Block) -> ActionError | None:
+        key = public_key_str(action.public_key)
+        if self.store.get_access_key(r.receiver_id, key) is not None:
+            return ActionError("AddKeyAlreadyExists",
+                               f"account {r.receiver_id} already has key {key}", index,
+                               {"AddKeyAlreadyExists": {"account_id": r.receiver_id,
+                                                        "public_key": key}})
+        permission = rc.permission_to_json(action.permission)
+        nonce = (block.height - 1) * ACCESS_KEY_NONCE_RANGE_MULTIPLIER
+        self.store.put_access_key(AccessKeyRecord(r.receiver_id, key, nonce, permission))
+        account.storage_usage += access_key_storage_bytes(action.public_key, permission,
+                                                          self.params)
+        return None
+
+    def _delete_key(self, r: ActionReceipt, index: int, action: DeleteKey, account: Account
+                    ) -> ActionError | None:
+        key = public_key_str(action.public_key)
+        record = self.store.get_access_key(r.receiver_id, key)
+        if record is None:
+            return ActionError("DeleteKeyDoesNotExist",
+                               f"account {r.receiver_id} has no key {key}", index,
+                               {"DeleteKeyDoesNotExist": {"account_id": r.receiver_id,
+                                                          "public_key": key}})
+        self.store.delete_access_key(r.receiver_id, key)
+        account.storage_usage -= access_key_storage_bytes(action.public_key,
+                                                          record.permission, self.params)
+        if account.public_key == key:
+            account.public_key = None
+        return None
+
+    # --- function calls ------------------------------------------------------------------
+
+    def _function_call(self, r: ActionReceipt, index: int, action: FunctionCall,
+                       account: Account, block: Block, results: list[PromiseResult]
+                       ) -> ActionError | tuple[FunctionCallRun, list[Receipt]]:
+        code = self.store.get_code(account.code_hash) if account.code_hash else None
+        if code is None:
+            return ActionError(
+                "CodeDoesNotExist", f"account {r.receiver_id} has no contract deployed", index,
+                {"FunctionCallError": {"CompilationError": {
+                    "CodeDoesNotExist": {"account_id": r.receiver_id}}}})
+        is_last = index == len(r.actions) - 1
+        action_hash = rc.action_id(r.receipt_id, index)
+        context = VMContext(
+            current_account_id=r.receiver_id, signer_account_id=r.signer_id,
+            predecessor_account_id=r.predecessor_id, input=action.args,
+            signer_account_pk=r.signer_public_key, block_height=block.height,
+            block_timestamp=block.timestamp_ns, epoch_height=blocks.epoch_height(block.height),
+            account_balance=account.balance, account_locked_balance=account.locked,
+            attached_deposit=action.deposit, prepaid_gas=action.gas,
+            random_seed=block.random_seed, storage_usage=account.storage_usage,
+            is_view=False,
+            output_data_receivers=tuple(d.receiver_id for d in r.output_data_receivers)
+            if is_last else (),
+            promise_results=tuple(results), receipt_id=action_hash)
+        engine = self._engine()
+        kwargs: dict[str, Any] = {"params": self.params, "limits": self.limits,
+                                  "realm": RealmOptions.parse(json.loads(account.realm))}
+        if engine_takes_chain(engine):
+            kwargs["chain"] = self.chain_view
+        start = time.perf_counter()
+        outcome = engine.run(code, action.method_name, context,
+                             _AccountStorage(self.store, r.receiver_id), **kwargs)
+        elapsed = (time.perf_counter() - start) * 1000.0
+        run = FunctionCallRun(r.id, index, action.method_name, code, context, outcome, elapsed)
+        if outcome.error is not None:
+            return run, []
+        if outcome.used_gas > action.gas:
+            raise InternalError(f"{action.method_name} used {outcome.used_gas} gas of "
+                                f"{action.gas} prepaid")
+        new = self._new_receipts(r, action_hash, outcome)
+        outgoing = sum(rc.total_deposit(n.actions) for n in new
+                       if isinstance(n, ActionReceipt))
+        if outcome.balance != account.balance - outgoing:
+            raise InternalError(f"{action.method_name}: the engine reports balance "
+                                f"{outcome.balance}, but {account.balance} minus the "
+                                f"{outgoing} attached to new receipts is "
+                                f"{account.balance - outgoing}")
+        account.balance = outcome.balance
+        return run, new
+
+    def _new_receipts(self, r: ActionReceipt, action_hash: bytes, outcome: Any
+                      ) -> list[Receipt]:
+        """The call's NewReceipts as chain receipts: data ids for every dependency, output
+        data receivers on the receipts depended on; then its yield resumes."""
+        made: list[NewReceipt] = list(outcome.receipts)
+        out: list[Receipt] = []
+        counter = 0
+        for j, new in enumerate(made):
+            inputs: list[bytes] = []
+            if new.yield_data_id is not None:
+                inputs.append(bytes(new.yield_data_id))
+            receipt = ActionReceipt(b"", r.receiver_id, new.receiver_id, r.signer_id,
+                                    r.signer_public_key, r.gas_price, list(new.actions),
+                                    inputs, [], is_yield=new.yield_data_id is not None)
+            for dep in new.depends_on:
+                if not 0 <= dep < j:
+                    raise InternalError(f"receipt {j} depends on receipt {dep}, which is "
+                                        "not an earlier receipt of the same call")
+                data_id = rc.data_id_for(action_hash, counter)
+                counter += 1
+                receipt.input_data_ids.append(data_id)
+                earlier = out[dep]
+                assert isinstance(earlier, ActionReceipt)
+                earlier.output_data_receivers.append(DataReceiver(data_id, new.receiver_id))
+            out.append(receipt)
+        for data_id, payload in outcome.yield_resumes:
+            out.append(DataReceipt(b"", r.receiver_id, r.receiver_id, bytes(data_id),
+                                   bytes(payload), is_resume=True))
+        return out
+
+
+def pending_summary(store: StateStore) -> dict[str, list[dict[str, Any]]]:
+    """Receipts in flight: queued for a block, postponed for data, yields waiting."""
+    queued = []
+    for height, body in store.queued_receipts():
+        receipt = rc.loads(body)
+        queued.append({"height": height, **_describe(receipt)})
+    postponed = [_describe(rc.loads(body)) for body in store.postponed_receipts()]
+    yields = []
+    for pending in store.pending_yields():
+        yields.append({"account_id": pending.account_id, "data_id": rc.b58(pending.data_id),
+                       "expires_at": pending.expires_at, "timed_out": pending.timed_out,
+                       **_describe(rc.loads(pending.receipt))})
+    return {"queued": queued, "postponed": postponed, "yields": yields}
+
+
+def _describe(receipt: Receipt) -> dict[str, Any]:
+    doc: dict[str, Any] = {"receipt_id": receipt.id, "tx_hash": receipt.tx_hash,
+                           "predecessor_id": receipt.predecessor_id,
+                           "receiver_id": receipt.receiver_id}
+    if isinstance(receipt, DataReceipt):
+        doc["type"] = "resume" if receipt.is_resume else "data"
+        doc["data_id"] = rc.b58(receipt.data_id)
+        doc["ok"] = receipt.data is not None
+    else:
+        doc["type"] = "action"
+        doc["actions"] = [rc.action_summary(a) for a in receipt.actions]
+    return doc
+
+
+__all__ = ["NEAR_GAS_PRICE", "DEFAULT_GAS_PRICE", "ReceiptRuntime", "Transaction",
+           "BlockReport", "FunctionCallRun", "ChainView", "tx_cost", "pending_summary"]
