@@ -5,14 +5,17 @@
  *   ol_boot               runtime + context + `near`/`console` globals
  *   ol_lockdown           SES: evaluate its source, then the realm prelude, which locks
  *                         the realm down and hardens `near` and `console`
- *   ol_load               the contract: a compartment script evaluated in its own SES
- *                         Compartment, or (flag OL_LOAD_NATIVE_MODULE) an ES module
+ *   ol_load               the contract: a compartment script evaluated in the SES
+ *                         Compartment of its realm options (made at lockdown, used by
+ *                         this one contract), or (flag OL_LOAD_NATIVE_MODULE) an ES module
  *                         evaluated by QuickJS in the start compartment
  *   ol_call               run one exported method with the call's JSON input
  *
  * Every export runs once per instance, in this order (ol_lockdown optional). The host
  * snapshots the instance after ol_boot/ol_lockdown and after ol_load, so every piece of
- * state a later export needs lives in C globals (and the JS heap they point into).
+ * state a later export needs lives in C globals (and the JS heap they point into). A
+ * contract's snapshot is the pages ol_load changed, which every call pays for: see
+ * prepare_snapshot. Memory comes from the guest heap (ol_heap.c).
  *
  * Every failure is reported once through syscall 490 (outlayer_guest_error) with a kind from
  * outlayer/syscalls.py, then the export returns non-zero. Host-function traps (gas, limits,
@@ -20,11 +23,11 @@
  * entropy itself: QuickJS's clock and Math.random seed come from the host's deterministic
  * WASI clock.
  */
-#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bridge.h"
+#include "ol_heap.h"
 #include "ol_realm_prelude.h"
 
 #ifndef OL_JS_STACK_SIZE
@@ -50,12 +53,18 @@
 JSValue ol_string_ctor = JS_UNDEFINED;
 JSValue ol_bigint_ctor = JS_UNDEFINED;
 
+/* guest/patches/quickjs-pin-atoms.patch: -1 when out of memory */
+int JS_PinAtoms(JSRuntime *rt);
+
 static JSRuntime *rt;
 static JSContext *ctx;
 /* the export namespace of the loaded contract: a module namespace (native module) or the
    frozen object a compartment script completes with */
 static JSValue module_ns = JS_UNDEFINED;
 static int loaded;
+/* ol_load ran (successfully or not): it never runs twice in one instance, so the realm
+   prelude hands out each contract compartment once without keeping track itself */
+static int load_tried;
 /* the realm prelude's loadContract(source, allowMathRandom, allowDateNow), after lockdown */
 static JSValue realm_load = JS_UNDEFINED;
 enum { REALM_OPEN, REALM_LOCKED, REALM_BROKEN };
@@ -63,67 +72,45 @@ static int realm = REALM_OPEN;
 
 /* ------------------------------------------------------------------- memory limit */
 
-/* Set when an allocation fails. The host caps linear memory (store limits), so malloc
-   returning NULL is how the cap shows; the flag lets the bridge name the failure
-   MemoryLimitExceeded instead of a generic "out of memory" exception. */
-static int oom;
-/* Released at the first failure so QuickJS can still build the exception and the
-   bridge its report after the heap is full. */
-static void *oom_reserve;
-
-static void note_oom(void)
-{
-    oom = 1;
-    if (oom_reserve) {
-        free(oom_reserve);
-        oom_reserve = NULL;
-    }
-}
-
+/* The guest heap (ol_heap.c) serves QuickJS and the host's buffers. The host caps linear
+   memory (store limits), so an allocation returning NULL is how the cap shows: the heap
+   then sets ol_heap_oom, which lets the bridge name the failure MemoryLimitExceeded
+   instead of a generic "out of memory" exception, and releases its reserve, so QuickJS
+   can still build the exception and the bridge its report after the heap is full. */
 static void oom_rearm(void)
 {
-    oom = 0;
-    if (!oom_reserve)
-        oom_reserve = malloc(OL_OOM_RESERVE);
+    ol_heap_rearm(OL_OOM_RESERVE);
 }
 
+/* QuickJS allocates through ol_heap directly (guest/patches/quickjs-ol-heap.patch); these
+   serve the few allocations made through JSMallocFunctions (the runtime itself). */
 static void *ol_js_calloc(void *opaque, size_t count, size_t size)
 {
-    void *p = calloc(count, size);
-    if (!p && count && size)
-        note_oom();
-    return p;
+    return ol_heap_calloc(count, size);
 }
 
 static void *ol_js_malloc(void *opaque, size_t size)
 {
-    void *p = malloc(size);
-    if (!p && size)
-        note_oom();
-    return p;
+    return ol_heap_malloc(size);
 }
 
 static void ol_js_free(void *opaque, void *ptr)
 {
-    free(ptr);
+    ol_heap_free(ptr);
 }
 
 static void *ol_js_realloc(void *opaque, void *ptr, size_t size)
 {
-    void *p;
     if (size == 0) {
-        free(ptr);
+        ol_heap_free(ptr);
         return NULL;
     }
-    p = realloc(ptr, size);
-    if (!p)
-        note_oom();
-    return p;
+    return ol_heap_realloc(ptr, size);
 }
 
 static size_t ol_js_usable_size(const void *ptr)
 {
-    return malloc_usable_size((void *)ptr);
+    return ol_heap_usable_size(ptr);
 }
 
 static const JSMallocFunctions malloc_funcs = {
@@ -134,15 +121,12 @@ static const JSMallocFunctions malloc_funcs = {
 
 OL_EXPORT("ol_alloc") uint32_t ol_alloc(uint32_t size)
 {
-    void *p = malloc(size ? size : 1);
-    if (!p)
-        note_oom();
-    return (uint32_t)(uintptr_t)p;
+    return (uint32_t)(uintptr_t)ol_heap_malloc(size ? size : 1);
 }
 
 OL_EXPORT("ol_free") void ol_free(uint32_t ptr)
 {
-    free((void *)(uintptr_t)ptr);
+    ol_heap_free((void *)(uintptr_t)ptr);
 }
 
 /* ---------------------------------------------------------------------- reporting */
@@ -160,7 +144,7 @@ static void report_str(int kind, const char *msg)
 /* Report a built message, or a fixed one when building it ran out of memory. */
 static void report_buf(int kind, ol_buf *b, const char *fallback)
 {
-    if (oom)
+    if (ol_heap_oom)
         kind = OL_ERR_MEMORY_LIMIT_EXCEEDED;
     if (b->failed || !b->data)
         report_str(kind, fallback);
@@ -230,19 +214,19 @@ static void report_exception(int kind, const char *context, JSValue exc)
 {
     ol_buf b;
     ol_buf_init(&b, ctx);
-    if (oom)
+    if (ol_heap_oom)
         ol_buf_puts(&b, "guest memory limit exceeded (an allocation failed): ");
     if (context)
         ol_buf_puts(&b, context);
     ol_buf_puts(&b, "Uncaught ");
-    if (oom && (JS_IsNull(exc) || JS_IsUndefined(exc)))
+    if (ol_heap_oom && (JS_IsNull(exc) || JS_IsUndefined(exc)))
         ol_buf_puts(&b, "InternalError: out of memory"); /* QuickJS could not even build it */
     else
         put_error_head(&b, exc);
     put_error_stack(&b, exc, "\n");
     JS_FreeValue(ctx, exc);
-    report_buf(kind, &b, oom ? "guest memory limit exceeded (out of memory)"
-                             : "Uncaught exception (its message could not be built)");
+    report_buf(kind, &b, ol_heap_oom ? "guest memory limit exceeded (out of memory)"
+                                     : "Uncaught exception (its message could not be built)");
 }
 
 static void report_pending_exception(int kind, const char *context)
@@ -342,6 +326,21 @@ static JSModuleDef *module_loader(JSContext *c, const char *name, void *opaque)
     return NULL;
 }
 
+/*
+ * The host snapshots the instance after ol_boot and after ol_lockdown, and a contract's
+ * own snapshot is the pages that loading it changes over that. So right before: atoms
+ * become permanent (no reference counts written on the snapshot's pages, see
+ * guest/patches/quickjs-pin-atoms.patch) and the heap is sealed (new blocks are packed in
+ * fresh memory, see ol_heap.c). Nothing a contract can observe changes.
+ */
+static int prepare_snapshot(void)
+{
+    if (JS_PinAtoms(rt) < 0)
+        return -1;
+    ol_heap_seal();
+    return 0;
+}
+
 static int capture_intrinsics(void)
 {
     JSValue global = JS_GetGlobalObject(ctx);
@@ -360,7 +359,7 @@ OL_EXPORT("ol_boot") int32_t ol_boot(void)
     oom_rearm();
     rt = JS_NewRuntime2(&malloc_funcs, NULL);
     if (!rt) {
-        report_str(oom ? OL_ERR_MEMORY_LIMIT_EXCEEDED : OL_ERR_INTERNAL_ERROR,
+        report_str(ol_heap_oom ? OL_ERR_MEMORY_LIMIT_EXCEEDED : OL_ERR_INTERNAL_ERROR,
                    "JS_NewRuntime failed");
         return 2;
     }
@@ -371,7 +370,7 @@ OL_EXPORT("ol_boot") int32_t ol_boot(void)
     JS_SetModuleLoaderFunc(rt, NULL, module_loader, NULL);
     ctx = JS_NewContext(rt);
     if (!ctx) {
-        report_str(oom ? OL_ERR_MEMORY_LIMIT_EXCEEDED : OL_ERR_INTERNAL_ERROR,
+        report_str(ol_heap_oom ? OL_ERR_MEMORY_LIMIT_EXCEEDED : OL_ERR_INTERNAL_ERROR,
                    "JS_NewContext failed");
         return 3;
     }
@@ -381,6 +380,10 @@ OL_EXPORT("ol_boot") int32_t ol_boot(void)
         else
             report_str(OL_ERR_INTERNAL_ERROR, "installing the near global failed");
         return 4;
+    }
+    if (prepare_snapshot() < 0) {
+        report_str(OL_ERR_MEMORY_LIMIT_EXCEEDED, "ol_boot: out of memory");
+        return 5;
     }
     return 0;
 }
@@ -412,7 +415,7 @@ OL_EXPORT("ol_lockdown") int32_t ol_lockdown(uint32_t ses_ptr, uint32_t ses_len)
     char *src;
     JSValue ret;
 
-    if (!ctx || realm != REALM_OPEN || loaded) {
+    if (!ctx || realm != REALM_OPEN || loaded || load_tried) {
         report_str(OL_ERR_INTERNAL_ERROR,
                    !ctx                   ? "ol_lockdown before ol_boot"
                    : realm == REALM_LOCKED ? "ol_lockdown called twice"
@@ -452,6 +455,11 @@ OL_EXPORT("ol_lockdown") int32_t ol_lockdown(uint32_t ses_ptr, uint32_t ses_len)
         JS_FreeValue(ctx, ret);
         report_pending_exception(OL_ERR_INTERNAL_ERROR, "ol_lockdown: a lockdown job: ");
         return 4;
+    }
+    if (prepare_snapshot() < 0) {
+        JS_FreeValue(ctx, ret);
+        report_str(OL_ERR_MEMORY_LIMIT_EXCEEDED, "ol_lockdown: out of memory");
+        return 6;
     }
     realm_load = ret;
     realm = REALM_LOCKED;
@@ -548,6 +556,8 @@ static int load_compartment_script(const char *src, uint32_t src_len, uint32_t f
 {
     JSValue args[3], ns;
 
+    /* straight from the host's buffer: a copy would be one more dead page in the
+       contract's snapshot */
     args[0] = JS_NewStringLen(ctx, src, src_len);
     if (JS_IsException(args[0])) {
         report_pending_exception(OL_ERR_MEMORY_LIMIT_EXCEEDED, "loading the contract: ");
@@ -560,8 +570,19 @@ static int load_compartment_script(const char *src, uint32_t src_len, uint32_t f
     if (JS_IsException(ns)) {
         JSValue exc = JS_GetException(ctx);
         if (is_syntax_error(exc)) {
-            JSValue fn = JS_Eval(ctx, src, src_len, OL_MODULE_NAME,
-                                 JS_EVAL_TYPE_GLOBAL | JS_EVAL_FLAG_COMPILE_ONLY);
+            /* the parser wants a NUL after the source; the host's buffer has exactly
+               src_len bytes */
+            char *copy = copy_source((uint32_t)(uintptr_t)src, src_len);
+            JSValue fn;
+            if (!copy) {
+                JS_FreeValue(ctx, exc);
+                report_pending_exception(OL_ERR_MEMORY_LIMIT_EXCEEDED,
+                                         "loading the contract: ");
+                return 2;
+            }
+            fn = JS_Eval(ctx, copy, src_len, OL_MODULE_NAME,
+                         JS_EVAL_TYPE_GLOBAL | JS_EVAL_FLAG_COMPILE_ONLY);
+            js_free(ctx, copy);
             if (JS_IsException(fn)) {
                 JS_FreeValue(ctx, exc);
                 report_compile_error();
@@ -608,9 +629,10 @@ OL_EXPORT("ol_load") int32_t ol_load(uint32_t src_ptr, uint32_t src_len, uint32_
     char *src;
     int rc;
 
-    if (!ctx || loaded) {
-        report_str(OL_ERR_INTERNAL_ERROR, ctx ? "ol_load: a contract is already loaded"
-                                              : "ol_load before ol_boot");
+    if (!ctx || loaded || load_tried) {
+        report_str(OL_ERR_INTERNAL_ERROR, !ctx     ? "ol_load before ol_boot"
+                                          : loaded ? "ol_load: a contract is already loaded"
+                                                   : "ol_load after a failed ol_load");
         return 1;
     }
     if (flags & ~(uint32_t)OL_LOAD_KNOWN_FLAGS) {
@@ -626,18 +648,20 @@ OL_EXPORT("ol_load") int32_t ol_load(uint32_t src_ptr, uint32_t src_len, uint32_
                                           "first (or the NATIVE_MODULE flag)");
         return 1;
     }
+    load_tried = 1;
     JS_UpdateStackTop(rt);
     oom_rearm();
-    src = copy_source(src_ptr, src_len);
-    if (!src) {
-        report_pending_exception(OL_ERR_MEMORY_LIMIT_EXCEEDED, "loading the contract: ");
-        return 2;
-    }
-    if (flags & OL_LOAD_NATIVE_MODULE)
+    if (flags & OL_LOAD_NATIVE_MODULE) {
+        src = copy_source(src_ptr, src_len);
+        if (!src) {
+            report_pending_exception(OL_ERR_MEMORY_LIMIT_EXCEEDED, "loading the contract: ");
+            return 2;
+        }
         rc = load_native_module(src, src_len);
-    else
-        rc = load_compartment_script(src, src_len, flags);
-    js_free(ctx, src);
+        js_free(ctx, src);
+    } else {
+        rc = load_compartment_script((const char *)(uintptr_t)src_ptr, src_len, flags);
+    }
     if (rc)
         return rc;
     loaded = 1;
@@ -710,7 +734,7 @@ static void report_method_not_found(void)
 fail:
     if (JS_HasException(ctx))
         JS_FreeValue(ctx, JS_GetException(ctx));
-    report_str(oom ? OL_ERR_MEMORY_LIMIT_EXCEEDED : OL_ERR_METHOD_NOT_FOUND, "[]");
+    report_str(ol_heap_oom ? OL_ERR_MEMORY_LIMIT_EXCEEDED : OL_ERR_METHOD_NOT_FOUND, "[]");
 done:
     if (text)
         JS_FreeCString(ctx, text);

@@ -8,8 +8,9 @@
  * hardened endowments (`near`, `console`, `Date`, `Math`, `harden`, `queueMicrotask`, the
  * float arrays), whose behaviour a contract can use but never change.
  *
- * Everything runs once per guest: at boot-snapshot time (lockdown) and at deploy-snapshot
- * time (loadContract); a call starts from the snapshot and never re-runs this file.
+ * Everything runs once per guest: at boot-snapshot time (lockdown and the contract
+ * compartments) and at deploy-snapshot time (loadContract, which only evaluates the
+ * contract); a call starts from the snapshot and never re-runs this file.
  */
 (() => {
   'use strict';
@@ -273,13 +274,19 @@
     ? harden(globalThis.queueMicrotask) : undefined;
 
   /*
-   * One compartment for the contract: SES's safe globals plus the endowments, every
-   * global binding read-only (a contract cannot rebind `near`, `JSON` or `Date` even for
-   * itself, and SES's evaluator turns read-only globals into constants: fast lookups).
-   * `source` is a compartment script whose completion value is the frozen export
-   * namespace. Returns that namespace.
+   * One compartment per realm-flag combination, made here, at boot-snapshot time: SES's
+   * safe globals plus the endowments, every global binding read-only (a contract cannot
+   * rebind `near`, `JSON` or `Date` even for itself, and SES's evaluator turns read-only
+   * globals into constants: fast lookups). Each one evaluates an empty script once, so
+   * SES builds its evaluator (scope proxies, the `with` factory with those constants) now
+   * and not for every contract. A contract at deploy then only evaluates its own script.
+   *
+   * Every call still gets a compartment that no other contract ever used: a call starts
+   * from a snapshot in which its compartment has run nothing but its own contract's top
+   * level (the boot snapshot's compartments have run no contract at all). The other
+   * three are unreachable from the contract (only this closure holds them).
    */
-  const loadContract = (source, allowMathRandom, allowDateNow) => {
+  const makeCompartment = (allowMathRandom, allowDateNow) => {
     const globals = {
       near,
       console,
@@ -300,6 +307,26 @@
         defineProperty(contractGlobal, name, { writable: false, configurable: false });
       }
     }
+    compartment.evaluate('');
+    return compartment;
+  };
+  // index: allowMathRandom + 2 * allowDateNow
+  const compartments = freeze([
+    makeCompartment(false, false),
+    makeCompartment(true, false),
+    makeCompartment(false, true),
+    makeCompartment(true, true),
+  ]);
+
+  /*
+   * Evaluates the contract in the compartment of its realm options. `source` is a
+   * compartment script whose completion value is the frozen export namespace. Returns
+   * that namespace. The bridge calls this at most once per instance (ol_load never runs
+   * twice, not even after a failure), so each compartment serves one contract; nothing
+   * here records that, as a write would be one more page in every contract's snapshot.
+   */
+  const loadContract = (source, allowMathRandom, allowDateNow) => {
+    const compartment = compartments[(allowMathRandom ? 1 : 0) + (allowDateNow ? 2 : 0)];
     return compartment.evaluate(`${source}\n//# sourceURL=${CONTRACT_FILE}\n`);
   };
 

@@ -92,6 +92,9 @@ GUEST_WASM_NAME = "outlayer-guest.wasm"
 HEADER_NAME = "outlayer_syscalls.h"
 #: force-included into quickjs.c: makes its recursion checks see native-only recursion.
 QUICKJS_PRELUDE = "quickjs_stack.h"
+#: force-included into quickjs.c too: the guest heap, which QuickJS allocates from
+#: directly (guest/patches/quickjs-ol-heap.patch); its state lives in guest/ol_heap.c.
+QUICKJS_HEAP = "ol_heap.h"
 #: unified diffs against the upstream QuickJS-ng sources (guest/patches/*.patch), applied
 #: in name order before compiling: OutLayer's few engine changes, each explained inside.
 PATCH_DIR = "patches"
@@ -443,9 +446,10 @@ def _units(
     base = hashlib.sha256()
     base.update(f"{RECIPE_VERSION} zig {zig_version()} {' '.join(TARGET_FLAGS)}\n".encode())
     units: list[_Unit] = []
-    prelude = GUEST_SOURCE_DIR / QUICKJS_PRELUDE
-    if not prelude.is_file():
-        raise GuestBuildError(f"missing {prelude}")
+    preludes = [GUEST_SOURCE_DIR / QUICKJS_PRELUDE, GUEST_SOURCE_DIR / QUICKJS_HEAP]
+    for prelude in preludes:
+        if not prelude.is_file():
+            raise GuestBuildError(f"missing {prelude}")
     patched = _patched_sources(upstream, root)
     for name in QUICKJS_SOURCES:
         flags = (*TARGET_FLAGS, *CFLAGS, "-I", str(upstream))
@@ -456,8 +460,9 @@ def _units(
             source, blob = patched[name]
             h.update(len(blob).to_bytes(8, "little") + blob)
         if name == "quickjs.c":
-            flags = (*flags, "-include", str(prelude))
-            h.update(prelude.read_bytes())
+            for prelude in preludes:
+                flags = (*flags, "-include", str(prelude))
+                h.update(prelude.read_bytes())
         units.append(_Unit(name, source, flags, objdir / f"{name}-{h.hexdigest()[:20]}.o"))
     guest_files = _guest_files(GUEST_SOURCE_DIR)
     guest_h = base.copy()
