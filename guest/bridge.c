@@ -29,6 +29,7 @@
 #include "bridge.h"
 #include "ol_heap.h"
 #include "ol_realm_prelude.h"
+#include "promises.h"
 
 #ifndef OL_JS_STACK_SIZE
 #error "OL_JS_STACK_SIZE comes from outlayer/host/guest_build.py"
@@ -868,12 +869,13 @@ static int return_result(JSValue result, const char *method, size_t method_len)
     return 0;
 }
 
+static int32_t end_part(JSValue result, const char *name, size_t name_len);
+
 OL_EXPORT("ol_call") int32_t ol_call(uint32_t name_ptr, uint32_t name_len)
 {
     const char *name = (const char *)(uintptr_t)name_ptr;
     JSAtom atom;
     JSValue fn, args, result;
-    int rc;
 
     if (!loaded) {
         report_str(OL_ERR_INTERNAL_ERROR, "ol_call before a successful ol_load");
@@ -909,11 +911,30 @@ OL_EXPORT("ol_call") int32_t ol_call(uint32_t name_ptr, uint32_t name_len)
         report_pending_exception(OL_ERR_JSEXCEPTION, NULL);
         return 5;
     }
+    return end_part(result, name, name_len);
+}
+
+/*
+ * The end of ol_call and of ol_resume: drain the jobs; then, while NEAR promises are
+ * awaited, suspend (guest/suspend.c: returns OL_CALL_SUSPENDED, the host keeps the
+ * memory); else settle the method's promise and return its value. Takes `result`.
+ */
+static int32_t end_part(JSValue result, const char *name, size_t name_len)
+{
+    int rc;
+
     /* jobs run even for a synchronous method: promises it started must finish in-call */
     if (run_jobs() < 0) {
         JS_FreeValue(ctx, result);
         report_pending_exception(OL_ERR_JSEXCEPTION, NULL);
         return 5;
+    }
+    if (ol_await_pending() && JS_PromiseState(ctx, result) != JS_PROMISE_REJECTED) {
+        if (ol_suspend(ctx, result, name, name_len) < 0) {
+            report_pending_exception(OL_ERR_JSEXCEPTION, NULL);
+            return 8;
+        }
+        return OL_CALL_SUSPENDED;
     }
     {
         /* "method 'name'" for the unsettled-promise message */
@@ -927,7 +948,31 @@ OL_EXPORT("ol_call") int32_t ol_call(uint32_t name_ptr, uint32_t name_len)
     }
     if (rc < 0)
         return 6;
+    /* a NearPromise returned: promise_return (or, made before an await, its value) */
+    if (ol_np_unwrap_result(ctx, &result) < 0) {
+        report_pending_exception(OL_ERR_JSEXCEPTION, NULL);
+        return 7;
+    }
     rc = return_result(result, name, name_len);
     JS_FreeValue(ctx, result);
     return rc < 0 ? 7 : 0;
+}
+
+/*
+ * Continue a call suspended at an await, in its `__ol_resume` receipt: the host restored
+ * the suspended memory; the receipt's promise results are the awaited promises' results.
+ */
+OL_EXPORT("ol_resume") int32_t ol_resume(void)
+{
+    JSValue result;
+    const char *name;
+    size_t name_len;
+
+    JS_UpdateStackTop(rt);
+    oom_rearm();
+    if (ol_resume_deliver(ctx, &result, &name, &name_len) < 0) {
+        report_pending_exception(OL_ERR_INTERNAL_ERROR, "resuming after an await: ");
+        return 1;
+    }
+    return end_part(result, name, name_len);
 }

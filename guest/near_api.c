@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "bridge.h"
+#include "promises.h"
 
 /* Small register reads (account ids, hashes, most storage values) avoid the allocator.
    Safe as a static: host calls never re-enter JS, and each read is converted to a JS
@@ -650,6 +651,8 @@ int ol_install_globals(JSContext *ctx)
         goto done;
     if (JS_SetPropertyFunctionList(ctx, near, near_funcs,
                                    sizeof(near_funcs) / sizeof(near_funcs[0])) < 0)
+        goto done;
+    if (ol_install_promises(ctx, near) < 0) /* guest/promises.c */
         goto done;
     /* frozen: its functions are non-writable and non-configurable, no new members */
     if (JS_FreezeObject(ctx, near) < 0)

@@ -26,7 +26,8 @@ from rich.tree import Tree
 
 from outlayer.chain import actions as chain_actions
 from outlayer.chain.accounts import DEFAULT_BALANCE, DEFAULT_SIGNER
-from outlayer.chain.codec import bytes_to_text, decode_result, state_from_json
+from outlayer.chain.codec import bytes_to_text, decode_result, state_from_json, text_to_bytes
+from outlayer.chain.history import TxReplay
 from outlayer.chain.outcomes import ExecutionOutcome, FinalOutcome
 from outlayer.chain.result import CallResult
 from outlayer.chain.simulator import (
@@ -35,7 +36,7 @@ from outlayer.chain.simulator import (
     ContractSimulator,
     read_source,
 )
-from outlayer.chain.store import MEMORY, StoreError, default_db_path
+from outlayer.chain.store import MEMORY, Account, StoreError, default_db_path
 from outlayer.chain.units import format_near, format_tgas, parse_amount, parse_gas
 from outlayer.errors import InternalError, OutLayerError, UserError
 from outlayer.host.guest_build import GuestBuildError
@@ -436,20 +437,27 @@ def view(
     _show_call(result, f"{method} @ {account} (view)", as_json)
 
 
+AtBlockOpt = Annotated[int | None, typer.Option(
+    "--at-block", min=0, help="As it was at the end of block N (from the recorded history).")]
+
+
 @app.command()
 def state(
     ctx: typer.Context,
     account: AccountArg,
+    at_block: AtBlockOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Show the contract storage of ACCOUNT (0x-prefixed hex where not UTF-8 text)."""
     with _errors(as_json):
         with _simulator(ctx) as sim:
-            data = sim.state(account)
+            data = sim.state(account) if at_block is None else sim.state_at(account, at_block)
+            height = sim.height if at_block is None else at_block
     if as_json:
-        _print_json(_payload(data, account_id=account))
+        _print_json(_payload(data, account_id=account, block_height=height))
         return
-    table = Table(title=f"state of {escape(account)}", show_lines=False)
+    title = f"state of {escape(account)}" + ("" if at_block is None else f" at block #{height}")
+    table = Table(title=title, show_lines=False)
     table.add_column("key", overflow="fold")
     table.add_column("value", overflow="fold")
     for key, value in data.items():
@@ -485,13 +493,15 @@ def create_account(
 def account(
     ctx: typer.Context,
     account: AccountArg,
+    at_block: AtBlockOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Show ACCOUNT: balance, code hash, storage usage."""
     with _errors(as_json):
         with _simulator(ctx) as sim:
-            sim.account(account)
-            record = sim.store.get_account(account)
+            fields = sim.account(account) if at_block is None else sim.account_at(account,
+                                                                                  at_block)
+            record: Account | None = Account(**fields)
     assert record is not None
     if as_json:
         _print_json(_payload(record.to_json()))
@@ -630,6 +640,161 @@ def transfer(
         with _simulator(ctx) as sim:
             result = sim.transact(signer or DEFAULT_SIGNER, receiver, [action])
     _show_call(result, f"transfer to {receiver}", as_json)
+
+
+@app.command("patch-state")
+def patch_state(
+    ctx: typer.Context,
+    account: AccountArg,
+    key: Annotated[str, typer.Argument(help="Storage key (text, or 0x-prefixed hex).")],
+    value: Annotated[str | None, typer.Argument(
+        help="New value (text, or 0x-prefixed hex); omit with --remove.")] = None,
+    remove: Annotated[bool, typer.Option("--remove", help="Remove the key.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Write one storage entry of ACCOUNT directly (recorded in the history, replayed by
+    `verify`), as near-workspaces' patch_state."""
+    with _errors(as_json):
+        if (value is None) != remove:
+            raise UserError("give a VALUE, or --remove to delete the key")
+        with _simulator(ctx) as sim:
+            sim.patch_state(account, text_to_bytes(key),
+                            None if value is None else text_to_bytes(value))
+    if as_json:
+        _print_json(_payload({"account_id": account, "key": key, "value": value}))
+        return
+    _out().print(f"{escape(account)}: {escape(key)} "
+                 + ("removed" if value is None else f"= {escape(value)}"))
+
+
+@app.command()
+def block(
+    ctx: typer.Context,
+    height: Annotated[int | None, typer.Argument(help="Block height (default: the latest).",
+                                                 min=0)] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show a block: timestamp, seed, state root, outcomes root, inputs root, hash."""
+    with _errors(as_json):
+        with _simulator(ctx) as sim:
+            found = sim.block if height is None else sim.store.get_block(height)
+            if found is None:
+                raise UserError(f"no block {height} (the latest is {sim.height})")
+            outcomes = sim.block_outcomes(found.height)
+
+    def hx(value: bytes | None) -> str | None:
+        return None if value is None else value.hex()
+
+    doc = {"height": found.height, "timestamp_ns": found.timestamp_ns,
+           "random_seed": found.random_seed.hex(), "state_root": hx(found.state_root),
+           "outcomes_root": hx(found.outcomes_root), "inputs_root": hx(found.inputs_root),
+           "hash": hx(found.hash), "outcomes": [o.to_json() for o in outcomes]}
+    if as_json:
+        _print_json(_payload(doc))
+        return
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold")
+    table.add_column()
+    for name in ("timestamp_ns", "random_seed", "state_root", "outcomes_root", "inputs_root",
+                 "hash"):
+        table.add_row(name.replace("_", " "), str(doc[name] or "[dim](none)[/]"))
+    table.add_row("outcomes", str(len(outcomes)))
+    out = _out()
+    out.print(Panel(table, title=f"block #{found.height}", expand=False))
+    for outcome in outcomes:
+        out.print(_outcome_label(outcome))
+
+
+@app.command()
+def verify(
+    ctx: typer.Context,
+    from_block: Annotated[int | None, typer.Option(
+        "--from-block", min=0, help="Start from the state at the end of block N - 1 (a "
+                                    "checkpoint rebuilt from the history and checked "
+                                    "against its state root) instead of genesis.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Replay the whole recorded history on a fresh in-memory chain, re-executing every
+    receipt, and check every block's outcomes, state changes and roots, then the live
+    state. Exit 1 naming the first divergence."""
+    with _errors(as_json):
+        with _simulator(ctx) as sim:
+            report = sim.verify(from_block)
+    if as_json:
+        _print_json({"status": "success" if report.ok else "failure", "result": report.to_json(),
+                     "logs": [], "gas_burnt": 0,
+                     "error": None if report.ok else {
+                         "kind": "Divergence",
+                         "message": report.divergence.message() if report.divergence else ""}})
+    else:
+        span = f"blocks #{report.from_block}..#{report.to_block}"
+        summary = (f"{report.blocks} blocks, {report.transactions} transactions, "
+                   f"{report.receipts} receipts in {report.seconds:.2f} s")
+        if report.ok:
+            _out().print(f"[green]✓ verified[/] {span}: {summary}; every outcome, state "
+                         f"change and root matches, and so does the live state\n"
+                         f"[dim]tip hash {report.tip_hash}[/]")
+        else:
+            assert report.divergence is not None
+            _out().print(f"[red]✗ divergence[/] after checking {summary}:\n"
+                         f"{escape(report.divergence.message())}")
+        for warning in report.warnings:
+            _err().print(f"[yellow]warning:[/] {escape(warning)}")
+    if not report.ok:
+        raise typer.Exit(EXIT_FAILED)
+
+
+@app.command()
+def replay(
+    ctx: typer.Context,
+    tx_hash: Annotated[str, typer.Argument(help="Transaction hash (from a call's output).")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Re-execute a past transaction on the state as of just before it, printing every
+    host call of its receipts with its gas, and whether the outcomes match the record."""
+    with _errors(as_json):
+        with _simulator(ctx) as sim:
+            replayed = sim.replay_tx(tx_hash)
+    ok = replayed.divergence is None
+    if as_json:
+        _print_json({"status": "success" if ok else "failure", "result": replayed.to_json(),
+                     "logs": [line for r in replayed.receipts for line in r.outcome.logs],
+                     "gas_burnt": sum(r.outcome.gas_burnt for r in replayed.receipts),
+                     "error": None if ok else {"kind": "Divergence", "message":
+                                               replayed.divergence.message()
+                                               if replayed.divergence else ""}})
+    else:
+        _print_replay(replayed)
+    if not ok:
+        raise typer.Exit(EXIT_FAILED)
+
+
+def _print_replay(replayed: TxReplay) -> None:
+    out = _out()
+    out.print(f"replay of transaction {replayed.tx_hash} (blocks #{replayed.from_block}.."
+              f"#{replayed.to_block}, {replayed.seconds * 1000:.1f} ms)")
+    for receipt in replayed.receipts:
+        mark = "[green]✓ matches the record[/]" if receipt.matches else "[red]✗ differs[/]"
+        out.print(f"\n{_outcome_label(receipt.outcome)}\n{mark}")
+        for run in receipt.runs:
+            out.print(f"[bold]{escape(run.method)}()[/]: {run.outcome.burnt_gas:,} gas burnt "
+                      f"({format_tgas(run.outcome.burnt_gas)}), {len(run.trace or [])} host "
+                      "calls")
+            out.print(f"[dim]{'#':>4}  {'host call':<28}{'gas before':>16}{'host gas':>16}"
+                      f"{'wasm gas':>16}  args[/]")
+            previous = 0
+            for i, (name, args, before, after) in enumerate(run.trace or [], 1):
+                out.print(f"{i:>4}  {escape(name):<28}{before:>16,}{after - before:>16,}"
+                          f"{before - previous:>16,}  {', '.join(map(str, args))}")
+                previous = after
+            profile = dict(run.outcome.profile)
+            spent = ", ".join(f"{name} {gas:,}" for name, (_n, gas) in sorted(
+                profile.items(), key=lambda item: -item[1][1]) if gas)
+            out.print(f"[dim]profile: {escape(spent)}[/]")
+    if replayed.divergence is not None:
+        out.print(f"[red]✗ divergence:[/] {escape(replayed.divergence.message())}")
+    for warning in replayed.warnings:
+        _err().print(f"[yellow]warning:[/] {escape(warning)}")
 
 
 @app.command("build-guest")

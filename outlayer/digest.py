@@ -2,7 +2,9 @@
 
 Two runs with the same inputs must give the same digest in any process, on any machine.
 Construction (version 1): sha256 of the canonical JSON (keys sorted, no spaces, ASCII)
-of the object below; byte strings are lowercase hex, u64/u128 numbers decimal strings.
+of the object below; byte strings are lowercase hex, u64/u128 numbers decimal strings,
+tuples lists, and a dataclass (the PromiseResults of a callback's context) an object of its
+fields: {"status": "successful"|"failed"|"not_ready", "data": hex}.
 
     {"v": 1, "code_hash": sha256(code), "method": ..., "input": hex,
      "context": {every VMContext field except input},
@@ -34,6 +36,9 @@ def _plain(value: Any) -> Any:
         return str(value)
     if isinstance(value, (tuple, list)):
         return [_plain(v) for v in value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        # e.g. PromiseResult in VMContext.promise_results: {"data": hex, "status": ...}
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     raise TypeError(f"no canonical form for {type(value).__name__}")
 
 

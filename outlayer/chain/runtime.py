@@ -51,7 +51,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from outlayer.chain import blocks
+from outlayer.chain import blocks, suspensions
 from outlayer.chain import receipts as rc
 from outlayer.chain.accounts import (
     ACCESS_KEY_NONCE_RANGE_MULTIPLIER,
@@ -118,6 +118,19 @@ class Transaction:
     actions: list[Action]
     signer_public_key: bytes = NO_KEY
 
+    def to_json(self) -> dict[str, Any]:
+        """Exactly what the block needs to run it again (the history records this)."""
+        return {"tx_hash": self.tx_hash, "signer_id": self.signer_id,
+                "receiver_id": self.receiver_id,
+                "signer_public_key": self.signer_public_key.hex(),
+                "actions": [rc.action_to_json(a) for a in self.actions]}
+
+    @classmethod
+    def from_json(cls, doc: dict[str, Any]) -> Transaction:
+        return cls(doc["tx_hash"], doc["signer_id"], doc["receiver_id"],
+                   [rc.action_from_json(a) for a in doc["actions"]],
+                   bytes.fromhex(doc["signer_public_key"]))
+
 
 @dataclass
 class FunctionCallRun:
@@ -130,6 +143,8 @@ class FunctionCallRun:
     context: VMContext
     outcome: Any  # VMOutcome
     elapsed_ms: float
+    #: every host call with its gas, when the runtime's `tracer` asked for it
+    trace: list[TraceEntry] | None = None
 
 
 @dataclass
@@ -155,18 +170,27 @@ def tx_cost(params: Params, tx: Transaction, gas_price: int) -> tuple[int, int, 
 
 
 @functools.lru_cache(maxsize=32)
-def _takes_chain(run: Callable[..., Any]) -> bool:
+def _takes(run: Callable[..., Any], keyword: str) -> bool:
     try:
         params = inspect.signature(run).parameters
     except (TypeError, ValueError):
         return False
-    return "chain" in params or any(p.kind is inspect.Parameter.VAR_KEYWORD
+    return keyword in params or any(p.kind is inspect.Parameter.VAR_KEYWORD
                                     for p in params.values())
 
 
 def engine_takes_chain(engine: Engine) -> bool:
     """Whether `engine.run` accepts the `chain=` keyword (the yield host functions need it)."""
-    return _takes_chain(type(engine).run)
+    return _takes(type(engine).run, "chain")
+
+
+def engine_takes_trace(engine: Engine) -> bool:
+    """Whether `engine.run` accepts `trace=` (a list VMLogic appends each host call to)."""
+    return _takes(type(engine).run, "trace")
+
+
+#: one traced host call: (syscall name, raw u64 arguments, gas burnt before, after)
+TraceEntry = tuple[str, tuple[int, ...], int, int]
 
 
 class ChainView:
@@ -209,6 +233,8 @@ class ReceiptRuntime:
         self.gas_price = gas_price
         self.strict_receipt_delays = strict_receipt_delays
         self.chain_view = ChainView(store)
+        #: receipt -> a list to trace its function calls' host calls into, or None
+        self.tracer: Callable[[ActionReceipt], list[TraceEntry] | None] | None = None
 
     # --- blocks ----------------------------------------------------------------------------
 
@@ -232,6 +258,7 @@ class ReceiptRuntime:
 
     def check_transaction(self, tx: Transaction, signer: Account) -> int:
         """Raise NotEnoughBalance unless the signer can pay for `tx`; returns the cost."""
+        suspensions.refuse_reserved(tx.actions)
         _send, _carried, cost = tx_cost(self.params, tx, self.gas_price)
         deposit = rc.total_deposit(tx.actions)
         if signer.balance < cost:
@@ -353,6 +380,10 @@ class ReceiptRuntime:
         value: bytes = b""
         returned: int | None = None
         runs: list[FunctionCallRun] = []
+        # await (outlayer.chain.suspensions): the suspension this receipt resumes, taken
+        # out before the savepoint; (receipt index in `made`, suspension) of calls suspending
+        resume = suspensions.take(self.store, r)
+        suspended: list[tuple[int, bytes]] = []
         with self.store.savepoint() as savepoint:
             account = self.store.get_account(r.receiver_id)
             actor = r.predecessor_id
@@ -380,7 +411,8 @@ class ReceiptRuntime:
                 elif isinstance(action, FunctionCall):
                     assert account is not None
                     account.balance += action.deposit
-                    call = self._function_call(r, index, action, account, block, results)
+                    call = self._function_call(r, index, action, account, block, results,
+                                               resume)
                     if isinstance(call, ActionError):
                         error = call
                         break
@@ -403,6 +435,8 @@ class ReceiptRuntime:
                         returned = len(made) + int(promised)
                     else:
                         value = outcome.return_data or b""
+                    if getattr(outcome, "suspension", None) is not None and returned is not None:
+                        suspended.append((returned, outcome.suspension))
                     made.extend(new)
                 elif isinstance(action, Transfer):
                     assert account is not None
@@ -480,6 +514,9 @@ class ReceiptRuntime:
         for i, new in enumerate(made):
             new.receipt_id = rc.child_receipt_id(r.receipt_id, block.height, i)
             new.tx_hash = r.tx_hash
+        if error is None:
+            for i, body in suspended:
+                suspensions.record(self.store, made[i].id, r.receiver_id, block.height, body)
         status = FAILURE if error is not None else (
             SUCCESS_RECEIPT_ID if returned is not None else SUCCESS_VALUE)
         outcome = ExecutionOutcome(
@@ -602,7 +639,8 @@ class ReceiptRuntime:
     # --- function calls ------------------------------------------------------------------
 
     def _function_call(self, r: ActionReceipt, index: int, action: FunctionCall,
-                       account: Account, block: Block, results: list[PromiseResult]
+                       account: Account, block: Block, results: list[PromiseResult],
+                       resume: suspensions.Resume | None = None
                        ) -> ActionError | tuple[FunctionCallRun, list[Receipt]]:
         code = self.store.get_code(account.code_hash) if account.code_hash else None
         if code is None:
@@ -629,11 +667,19 @@ class ReceiptRuntime:
                                   "realm": RealmOptions.parse(json.loads(account.realm))}
         if engine_takes_chain(engine):
             kwargs["chain"] = self.chain_view
+        if action.method_name == suspensions.RESUME_METHOD:
+            if resume is None or resume.body is None:
+                return (resume or suspensions.Resume(None)).action_error(index)
+            kwargs["resume"] = resume.body
+        trace = self.tracer(r) if self.tracer is not None else None
+        if trace is not None and engine_takes_trace(engine):
+            kwargs["trace"] = trace
         start = time.perf_counter()
         outcome = engine.run(code, action.method_name, context,
                              _AccountStorage(self.store, r.receiver_id), **kwargs)
         elapsed = (time.perf_counter() - start) * 1000.0
-        run = FunctionCallRun(r.id, index, action.method_name, code, context, outcome, elapsed)
+        run = FunctionCallRun(r.id, index, action.method_name, code, context, outcome, elapsed,
+                              trace)
         if outcome.error is not None:
             return run, []
         if outcome.used_gas > action.gas:

@@ -29,11 +29,11 @@ import dataclasses
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import base58
 
-from outlayer.chain import blocks
+from outlayer.chain import blocks, roots
 from outlayer.chain import receipts as rc
 from outlayer.chain.accounts import (
     DEFAULT_BALANCE,
@@ -88,8 +88,11 @@ from outlayer.errors import (
 from outlayer.host.engine import Limits
 from outlayer.realm.options import RealmOptions
 from outlayer.vm.context import VMContext
-from outlayer.vm.params import DEFAULT_PARAMS, Params
+from outlayer.vm.params import DEFAULT_PARAMS, Fee, Params
 from outlayer.vm.receipts import Action, FunctionCall
+
+if TYPE_CHECKING:
+    from outlayer.chain.history import TxReplay, VerifyReport
 
 DEFAULT_GAS = 300 * TGAS
 #: a method name no contract is expected to export: the deploy-time compile check runs it.
@@ -180,6 +183,97 @@ class ContractSimulator:
         self._runtime = ReceiptRuntime(self.store, params, self.limits, self._engine_now,
                                        gas_price=self.gas_price,
                                        strict_receipt_delays=self.strict_receipt_delays)
+        with self.store.transaction():
+            self._init_history()
+
+    # --- verifiable history --------------------------------------------------------------
+
+    def _run_config(self) -> dict[str, Any]:
+        """What execution depends on besides the chain's fixed configuration."""
+        return {"execution_mode": self.execution_mode, "params": params_to_json(self.params),
+                "memory_bytes": self.limits.memory_bytes}
+
+    def chain_config(self) -> dict[str, Any]:
+        """The configuration the history starts from (the first sealed block commits it)."""
+        return json.loads(self._meta("chain_config"))
+
+    def _init_history(self) -> None:
+        run = self._run_config()
+        if self.store.get_meta("chain_config") is None:  # a new chain, or a file before v4
+            config = {"version": 1, "chain_seed": self.chain_seed.hex(),
+                      "genesis_time_ns": self.genesis_time_ns,
+                      "block_time_ns": self.block_time_ns, "gas_price": self.gas_price,
+                      "strict_receipt_delays": self.strict_receipt_delays, **run}
+            self.store.set_meta("chain_config", json.dumps(config, sort_keys=True))
+            self.store.set_meta("run_config", json.dumps(run, sort_keys=True))
+        latest = self.block
+        if latest.state_root is None:  # genesis, or the last block of a file before v4
+            self._seal(latest, self.store.account_ids())
+        if json.loads(self._meta("run_config")) != run:
+            self._apply("config", run)
+
+    @property
+    def history_start(self) -> int:
+        """The first block with a recorded history (0, or where a pre-v4 file was upgraded)."""
+        return int(self.store.get_meta("history_start") or 0)
+
+    def _seal(self, block: Block, touched: list[str] | None = None) -> Block:
+        """Compute the block's roots and hash and store them: the block is final."""
+        height = block.height
+        state = roots.state_root(self.store, self.store.touched_accounts(height)
+                                 if touched is None else touched)
+        outcomes = roots.outcomes_root(self.store.outcomes_at(height))
+        inputs = roots.inputs_root((e.kind, e.body)
+                                   for e in self.store.history(height, height))
+        prev = self.store.get_block(height - 1) if height > self.history_start else None
+        prev_hash = prev.hash if prev is not None and prev.hash is not None else \
+            roots.config_hash(self.chain_config())
+        digest = roots.block_hash(height, block.timestamp_ns, block.random_seed, prev_hash,
+                                  state, outcomes, inputs)
+        self.store.seal_block(height, state, outcomes, inputs, digest)
+        return dataclasses.replace(block, state_root=state, outcomes_root=outcomes,
+                                   inputs_root=inputs, hash=digest)
+
+    def _block(self, txs: list[Transaction]) -> BlockReport:
+        """One block, inside the caller's store transaction: recorded, run, sealed."""
+        self.store.add_history("block", {"txs": [tx.to_json() for tx in txs]})
+        block = self._next_block()
+        report = self._runtime.apply_block(block, txs)
+        report.block = self._seal(block)
+        return report
+
+    def _apply(self, kind: str, body: dict[str, Any]) -> BlockReport | None:
+        """Record one input and apply it (inside the caller's store transaction). The live
+        chain and `outlayer verify`'s replay both go through here, so they run the same
+        code; a block returns its report."""
+        if kind == "block":
+            return self._block([Transaction.from_json(t) for t in body["txs"]])
+        if kind == "create_account":  # records itself: the simulator creates accounts inline
+            self._create(body["account_id"], int(body["balance"]), body["public_key"])
+            return None
+        self.store.add_history(kind, body)
+        if kind == "deploy":
+            self._install(body["account_id"], bytes.fromhex(body["code"]), body["realm"])
+        elif kind == "patch_state":
+            value = body["value"]
+            self._patch(body["account_id"], bytes.fromhex(body["key"]),
+                        None if value is None else bytes.fromhex(value))
+        elif kind == "set_timestamp":
+            self.store.set_meta("next_timestamp_ns", str(body["timestamp_ns"]))
+        elif kind == "set_block_time":
+            self.store.set_meta("block_time_ns", str(body["block_time_ns"]))
+            self.block_time_ns = int(body["block_time_ns"])
+        elif kind == "engine":
+            self.store.set_meta("engine_id", body["engine_id"])
+        elif kind == "config":
+            self.execution_mode = check_mode(body["execution_mode"])
+            self.params = self._runtime.params = params_from_json(body["params"])
+            self.limits = self._runtime.limits = dataclasses.replace(
+                self.limits, memory_bytes=int(body["memory_bytes"]))
+            self.store.set_meta("run_config", json.dumps(body, sort_keys=True))
+        else:
+            raise InternalError(f"unknown history entry {kind!r}")
+        return None
 
     # --- chain -------------------------------------------------------------------------
 
@@ -215,8 +309,20 @@ class ContractSimulator:
 
     def _produce(self, txs: list[Transaction]) -> BlockReport:
         """One block (its own store transaction) with these transactions."""
+        self._before_block(False)
         with self.store.transaction():
-            return self._runtime.apply_block(self._next_block(), txs)
+            return self._block(txs)
+
+    def _before_block(self, runs_code: bool) -> None:
+        """Load the engine before a block that may run contracts (a guest build never
+        happens inside a block) and record which engine runs from now on when that changed
+        (`verify` warns when it replays with another one)."""
+        if not (runs_code or self.store.queued_count()):
+            return
+        engine_id = getattr(self._engine_now(), "engine_id", None)
+        if isinstance(engine_id, str) and engine_id != self.store.get_meta("engine_id"):
+            with self.store.transaction():
+                self._apply("engine", {"engine_id": engine_id})
 
     def _settle(self) -> list[BlockReport]:
         """Blocks until no receipt is queued (yield callbacks may still wait)."""
@@ -253,7 +359,7 @@ class ContractSimulator:
         if timestamp_ns >= 1 << 64:
             raise UserError(f"timestamp {timestamp_ns} does not fit in u64 nanoseconds")
         with self.store.transaction():
-            self.store.set_meta("next_timestamp_ns", str(timestamp_ns))
+            self._apply("set_timestamp", {"timestamp_ns": timestamp_ns})
 
     def set_block_time(self, block_time_ns: int) -> None:
         """Nanoseconds between consecutive blocks from now on (at least 1)."""
@@ -262,8 +368,7 @@ class ContractSimulator:
             raise UserError(f"block time must be a positive integer of nanoseconds, got "
                             f"{block_time_ns!r}")
         with self.store.transaction():
-            self.store.set_meta("block_time_ns", str(block_time_ns))
-        self.block_time_ns = block_time_ns
+            self._apply("set_block_time", {"block_time_ns": block_time_ns})
 
     def _engine_now(self) -> Engine:
         if self._engine is None:
@@ -303,6 +408,9 @@ class ContractSimulator:
             check_storage_stake(account_id, balance, 0, usage, self.params)
         except LackBalanceForState as exc:
             raise UserError(f"{exc.message}; give it a larger balance") from None
+        self.store.add_history("create_account", {"account_id": account_id,
+                                                  "balance": str(balance),
+                                                  "public_key": public_key})
         account = Account(account_id, balance, 0, None, usage, self.height, public_key)
         self.store.put_account(account)
         if public_key is not None:
@@ -335,6 +443,51 @@ class ContractSimulator:
             items = self.store.storage_items(account_id)
         return {k: v for k, v in state_to_text(dict(items)).items() if v is not None}
 
+    def _check_height(self, height: int) -> None:
+        if isinstance(height, bool) or not isinstance(height, int):
+            raise UserError(f"block height must be an integer, got {height!r}")
+        if not self.history_start <= height <= self.height:
+            raise UserError(f"block {height} is outside the recorded history (blocks "
+                            f"{self.history_start} to {self.height})")
+
+    def _record_at(self, account_id: str, height: int) -> tuple[Account, dict[bytes, bytes]]:
+        check_account_id(account_id)
+        with self.store.snapshot():
+            self._check_height(height)
+            tables, _ = self.store.state_as_of(height, account_id)
+        if not tables["accounts"]:
+            raise AccountNotFound(f"account {account_id!r} did not exist at the end of block "
+                                  f"{height}")
+        row = tables["accounts"][0]
+        account = Account(row[0], int(row[1]), int(row[2]), row[3], int(row[4]), int(row[5]),
+                          row[6], str(row[7]))
+        return account, {bytes(r[1]): bytes(r[2]) for r in tables["state"]}
+
+    def state_at(self, account_id: str, height: int) -> dict[str, str]:
+        """The contract storage as it was at the end of block `height` (from the recorded
+        state changes: no replay), in the `codec` text encoding like `state`."""
+        _account, items = self._record_at(account_id, height)
+        return {k: v for k, v in state_to_text(dict(sorted(items.items()))).items()
+                if v is not None}
+
+    def account_at(self, account_id: str, height: int) -> dict[str, Any]:
+        """The account record as it was at the end of block `height`."""
+        return dataclasses.asdict(self._record_at(account_id, height)[0])
+
+    def verify(self, from_block: int | None = None) -> VerifyReport:
+        """Replay the recorded history on a fresh chain and check every block, outcome and
+        root, then the live state (`outlayer.chain.history.verify`)."""
+        from outlayer.chain.history import verify
+
+        return verify(self.store, from_block=from_block, engine=self._engine)
+
+    def replay_tx(self, tx_hash: str) -> TxReplay:
+        """Re-execute a past transaction with a trace of every host call and its gas
+        (`outlayer.chain.history.replay_tx`)."""
+        from outlayer.chain.history import replay_tx
+
+        return replay_tx(self.store, tx_hash, engine=self._engine)
+
     def transactions(self, account_id: str | None = None, limit: int = 100
                      ) -> list[dict[str, Any]]:
         """History, oldest first: calls (failed ones too), deploys, account creations."""
@@ -359,28 +512,67 @@ class ContractSimulator:
                             f"{self.params.max_contract_size} bytes")
         methods = self._probe(code, options)
         with self.store.transaction():
-            account = self.store.get_account(account_id)
-            created = account is None
-            if account is None:
+            created = self.store.get_account(account_id) is None
+            if created:
                 if not create:
                     self._get(account_id)
-                account = self._create(account_id, DEFAULT_BALANCE, None)
+                self._create(account_id, DEFAULT_BALANCE, None)
+            account = self._get(account_id)
             old = self.store.get_code(account.code_hash) if account.code_hash else b""
-            usage = account.storage_usage - len(old or b"") + len(code)
             try:
-                check_storage_stake(account_id, account.balance, account.locked, usage,
+                check_storage_stake(account_id, account.balance, account.locked,
+                                    account.storage_usage - len(old or b"") + len(code),
                                     self.params)
             except LackBalanceForState as exc:
                 raise UserError(exc.message) from None
-            account.code_hash = self.store.put_code(code)
-            account.storage_usage = usage
-            account.realm = json.dumps(options.to_json(), sort_keys=True)
-            self.store.put_account(account)
+            installed = self._apply("deploy", {"account_id": account_id, "code": code.hex(),
+                                               "realm": options.to_json()})
+            assert installed is None
+            digest = self._get(account_id).code_hash
             self._log("deploy", account_id, account_id, "success", height=self.height,
-                      outcome={"code_hash": account.code_hash, "code_size": len(code)})
-        return {"account_id": account_id, "code_hash": account.code_hash,
+                      outcome={"code_hash": digest, "code_size": len(code)})
+        return {"account_id": account_id, "code_hash": digest,
                 "code_size": len(code), "created": created, "methods": methods,
                 "realm": options.to_json()}
+
+    def _install(self, account_id: str, code: bytes, realm: dict[str, Any]) -> None:
+        account = self._get(account_id)
+        old = self.store.get_code(account.code_hash) if account.code_hash else b""
+        account.code_hash = self.store.put_code(code)
+        account.storage_usage += len(code) - len(old or b"")
+        account.realm = json.dumps(realm, sort_keys=True)
+        self.store.put_account(account)
+
+    def patch_state(self, account_id: str, key: str | bytes, value: str | bytes | None
+                    ) -> None:
+        """Write (or, with None, remove) one storage entry of `account_id` directly, as
+        near-workspaces' patch_state does; recorded in the history, so `verify` replays it.
+        Storage usage follows (key + value + 40 bytes per entry, as a contract write)."""
+        check_account_id(account_id)
+        raw_key = key.encode() if isinstance(key, str) else bytes(key)
+        raw = value.encode() if isinstance(value, str) else (
+            None if value is None else bytes(value))
+        if not raw_key or len(raw_key) > self.params.max_length_storage_key:
+            raise UserError(f"storage key must be 1 to {self.params.max_length_storage_key} "
+                            "bytes")
+        if raw is not None and len(raw) > self.params.max_length_storage_value:
+            raise UserError(f"storage value is over {self.params.max_length_storage_value} "
+                            "bytes")
+        with self.store.transaction():
+            self._get(account_id)
+            self._apply("patch_state", {"account_id": account_id, "key": raw_key.hex(),
+                                        "value": None if raw is None else raw.hex()})
+
+    def _patch(self, account_id: str, key: bytes, value: bytes | None) -> None:
+        account = self._get(account_id)
+        old = self.store.storage_get(account_id, key)
+        extra = len(key) + self.params.storage_num_extra_bytes_record
+        if old is not None:
+            account.storage_usage -= extra + len(old)
+        if value is not None:
+            account.storage_usage += extra + len(value)
+        self.store.apply_changes(account_id, {key: value})
+        self.store.put_account(account)
 
     def _probe(self, code: bytes, realm: RealmOptions) -> list[str] | None:
         """Load the code without calling anything: refuse a syntax error, list the exports."""
@@ -447,8 +639,7 @@ class ContractSimulator:
     def _submit(self, signer: str, receiver: str, actions: list[Action], *, kind: str,
                 method: str | None, args: bytes, deposit: int, gas: int,
                 precheck: Any = None, settle: bool = True) -> CallResult:
-        if any(isinstance(a, FunctionCall) for a in actions):
-            self._engine_now()  # load the engine (maybe build the guest) before any block
+        self._before_block(any(isinstance(a, FunctionCall) for a in actions))
         with self.store.transaction():
             if precheck is not None:
                 precheck()
@@ -462,7 +653,7 @@ class ContractSimulator:
             tx = Transaction(tx_hash, signer, receiver, list(actions),
                              self._signer_pk(signer_account))
             self._runtime.check_transaction(tx, signer_account)
-            reports = [self._runtime.apply_block(self._next_block(), [tx])]
+            reports = [self._block([tx])]
         if settle:
             reports.extend(self._settle())
         receipt_id = rc.b58(rc.tx_receipt_id(tx_hash))
@@ -598,6 +789,24 @@ class ContractSimulator:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def params_to_json(params: Params) -> dict[str, Any]:
+    """Every gas/limit parameter by name (fees as [send_sir, send_not_sir, execution])."""
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(params):
+        value = getattr(params, f.name)
+        out[f.name] = ([value.send_sir, value.send_not_sir, value.execution]
+                       if isinstance(value, Fee) else value)
+    return out
+
+
+def params_from_json(doc: dict[str, Any]) -> Params:
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(Params):
+        value = doc[f.name]
+        values[f.name] = Fee(*value) if isinstance(value, list) else value
+    return Params(**values)
 
 
 def _realm(account: Account) -> RealmOptions:

@@ -15,6 +15,14 @@ order; `postponed_receipts` + `postponed_data_ids` hold action receipts waiting 
 data, `received_data` the data that arrived first; `yields` the promise_yield_create
 receipts waiting for a resume or their timeout. `outcomes` keeps every execution outcome
 (transactions and receipts) for the outcome trees.
+
+Verifiable history (schema 4, docs/EXECUTION_MODEL.md): `blocks` carry their state root,
+outcomes root, inputs root and hash once sealed; `history` records, in order, every input
+that changed the chain (control operations and each block's transactions); SQLite triggers
+append every row change of the state tables to `state_changes`, tagged with the block whose
+end state first includes it, so the state as of any block can be rebuilt without a replay.
+Sealed blocks, `history`, `state_changes` and `outcomes` are append-only (triggers refuse
+updates and deletes).
 """
 
 from __future__ import annotations
@@ -30,7 +38,7 @@ from typing import Any, Protocol
 
 import base58
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 MEMORY = ":memory:"
 
 
@@ -68,6 +76,69 @@ class Block:
     height: int
     timestamp_ns: int
     random_seed: bytes
+    #: set when the block is sealed (`outlayer.chain.roots`); None while it runs
+    state_root: bytes | None = None
+    outcomes_root: bytes | None = None
+    inputs_root: bytes | None = None
+    hash: bytes | None = None
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One recorded input: a control operation or a block with its transactions."""
+
+    seq: int
+    height: int  # the block whose end state first includes it
+    kind: str  # create_account | deploy | patch_state | set_timestamp | set_block_time | ...
+    body: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class StateChange:
+    """One row change of a state table; `row` None = the row was deleted."""
+
+    seq: int
+    height: int
+    table: str
+    account_id: str | None
+    pk: str
+    row: tuple[Any, ...] | None
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A state table as the history log and the checkpoints see it."""
+
+    columns: tuple[str, ...]
+    pk: tuple[str, ...]
+    blobs: frozenset[str] = frozenset()
+    account: str | None = None  # the column naming the owning account, if any
+    autoincrement: bool = False
+
+
+#: Every table whose rows are chain state (what a checkpoint restores), in root order.
+STATE_TABLES: dict[str, TableSpec] = {
+    "accounts": TableSpec(("account_id", "balance", "locked", "code_hash", "storage_usage",
+                           "created_height", "public_key", "realm"), ("account_id",),
+                          account="account_id"),
+    "access_keys": TableSpec(("account_id", "public_key", "nonce", "permission"),
+                             ("account_id", "public_key"), account="account_id"),
+    "state": TableSpec(("account_id", "key", "value"), ("account_id", "key"),
+                       frozenset({"key", "value"}), account="account_id"),
+    "code": TableSpec(("hash", "code"), ("hash",), frozenset({"code"})),
+    "receipt_queue": TableSpec(("seq", "height", "receipt_id", "tx_hash", "body"), ("seq",),
+                               autoincrement=True),
+    "postponed_receipts": TableSpec(("receipt_id", "account_id", "tx_hash", "pending", "body"),
+                                    ("receipt_id",)),
+    "postponed_data_ids": TableSpec(("account_id", "data_id", "receipt_id"),
+                                    ("account_id", "data_id"), frozenset({"data_id"})),
+    "received_data": TableSpec(("account_id", "data_id", "ok", "data"),
+                               ("account_id", "data_id"), frozenset({"data_id", "data"})),
+    "yields": TableSpec(("seq", "account_id", "data_id", "expires_at", "timed_out", "body"),
+                        ("seq",), frozenset({"data_id"}), autoincrement=True),
+}
+#: the state_changes pseudo-table recording an AUTOINCREMENT counter (migrated files)
+SEQUENCE_TABLE = "sqlite_sequence"
 
 
 @dataclass
@@ -139,6 +210,38 @@ class StateStore(Protocol):
 
     def add_block(self, block: Block) -> None: ...
 
+    def get_block(self, height: int) -> Block | None: ...
+
+    def blocks(self, from_height: int = 0, to_height: int | None = None) -> list[Block]: ...
+
+    def seal_block(self, height: int, state_root: bytes, outcomes_root: bytes,
+                   inputs_root: bytes, block_hash: bytes) -> None: ...
+
+    def open_height(self) -> int: ...
+
+    def add_history(self, kind: str, body: dict[str, Any]) -> HistoryEntry: ...
+
+    def history(self, from_height: int = 0, to_height: int | None = None
+                ) -> list[HistoryEntry]: ...
+
+    def state_changes(self, height: int) -> list[StateChange]: ...
+
+    def state_as_of(self, height: int, account_id: str | None = None
+                    ) -> tuple[dict[str, list[tuple[Any, ...]]], dict[str, int]]: ...
+
+    def restore(self, tables: dict[str, list[tuple[Any, ...]]], sequences: dict[str, int]
+                ) -> None: ...
+
+    def table_rows(self, table: str) -> list[tuple[Any, ...]]: ...
+
+    def touched_accounts(self, height: int) -> list[str]: ...
+
+    def account_ids(self) -> list[str]: ...
+
+    def account_roots(self) -> list[tuple[str, bytes]]: ...
+
+    def put_account_root(self, account_id: str, root: bytes | None) -> None: ...
+
     def get_account(self, account_id: str) -> Account | None: ...
 
     def put_account(self, account: Account) -> None: ...
@@ -201,6 +304,15 @@ class StateStore(Protocol):
     def mark_yield_timed_out(self, account_id: str, data_id: bytes) -> None: ...
 
     def pending_yields(self) -> list[PendingYield]: ...
+
+    def put_suspension(self, receipt_id: str, account_id: str, height: int, body: bytes
+                       ) -> None: ...
+
+    def get_suspension(self, receipt_id: str) -> bytes | None: ...
+
+    def take_suspension(self, receipt_id: str) -> tuple[str, bytes] | None: ...
+
+    def suspensions(self) -> list[tuple[str, str, int, int]]: ...
 
     def add_outcome(self, outcome_id: str, tx_hash: str, kind: str, height: int,
                     body: dict[str, Any]) -> None: ...
@@ -320,6 +432,76 @@ CREATE INDEX outcomes_tx ON outcomes (tx_hash, seq);
 CREATE INDEX outcomes_height ON outcomes (height, seq);
 """
 
+#: the block a state write belongs to: the latest block while it runs (not sealed yet),
+#: else the next one (a write between blocks shows first in the next block's end state).
+_OPEN_HEIGHT = ("COALESCE((SELECT CASE WHEN state_root IS NULL THEN height ELSE height + 1 "
+                "END FROM blocks ORDER BY height DESC LIMIT 1), 0)")
+
+#: schema 4: block roots, the input history, the state change log, cached account roots.
+_SCHEMA_V4 = [
+    "ALTER TABLE blocks ADD COLUMN state_root BLOB",
+    "ALTER TABLE blocks ADD COLUMN outcomes_root BLOB",
+    "ALTER TABLE blocks ADD COLUMN inputs_root BLOB",
+    "ALTER TABLE blocks ADD COLUMN hash BLOB",
+    """CREATE TABLE history (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        height INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        body TEXT NOT NULL)""",
+    "CREATE INDEX history_height ON history (height, seq)",
+    """CREATE TABLE state_changes (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        height INTEGER NOT NULL,
+        tbl TEXT NOT NULL,
+        account_id TEXT,
+        pk TEXT NOT NULL,
+        row TEXT)""",
+    "CREATE INDEX state_changes_height ON state_changes (height, seq)",
+    "CREATE INDEX state_changes_account ON state_changes (account_id, seq)",
+    "CREATE TABLE account_roots (account_id TEXT PRIMARY KEY, root BLOB NOT NULL) WITHOUT ROWID",
+    *(f"CREATE TRIGGER {t}_append_only_{op.lower()} BEFORE {op} ON {t} BEGIN "
+      f"SELECT RAISE(ABORT, '{t} is append-only'); END"
+      for t in ("history", "state_changes", "outcomes") for op in ("UPDATE", "DELETE")),
+    "CREATE TRIGGER blocks_sealed BEFORE UPDATE ON blocks WHEN OLD.state_root IS NOT NULL "
+    "BEGIN SELECT RAISE(ABORT, 'a sealed block is append-only'); END",
+    "CREATE TRIGGER blocks_append_only BEFORE DELETE ON blocks "
+    "BEGIN SELECT RAISE(ABORT, 'blocks are append-only'); END",
+]
+
+
+def _col(prefix: str, spec: TableSpec, column: str) -> str:
+    if column in spec.blobs:
+        return f"CASE WHEN {prefix}.{column} IS NULL THEN NULL ELSE hex({prefix}.{column}) END"
+    return f"{prefix}.{column}"
+
+
+def _row_sql(prefix: str, spec: TableSpec, columns: tuple[str, ...]) -> str:
+    return "json_array(" + ", ".join(_col(prefix, spec, c) for c in columns) + ")"
+
+
+def _log_triggers(table: str, spec: TableSpec) -> list[str]:
+    """Triggers appending every row change of `table` to state_changes."""
+    def log(prefix: str, row: str) -> str:
+        account = f"{prefix}.{spec.account}" if spec.account else "NULL"
+        return (f"INSERT INTO state_changes (height, tbl, account_id, pk, row) VALUES "
+                f"({_OPEN_HEIGHT}, '{table}', {account}, {_row_sql(prefix, spec, spec.pk)}, "
+                f"{row}); END")
+
+    new_row, old_row = _row_sql("NEW", spec, spec.columns), _row_sql("OLD", spec, spec.columns)
+    return [
+        f"CREATE TRIGGER {table}_log_insert AFTER INSERT ON {table} BEGIN "
+        + log("NEW", new_row),
+        f"CREATE TRIGGER {table}_log_update AFTER UPDATE ON {table} "
+        f"WHEN {old_row} IS NOT {new_row} BEGIN " + log("NEW", new_row),
+        f"CREATE TRIGGER {table}_log_delete AFTER DELETE ON {table} BEGIN "
+        + log("OLD", "NULL"),
+    ]
+
+
+def _decode_row(spec: TableSpec, values: list[Any]) -> tuple[Any, ...]:
+    return tuple(bytes.fromhex(v) if c in spec.blobs and v is not None else v
+                 for c, v in zip(spec.columns, values, strict=True))
+
 
 class StoreError(Exception):
     """The state file cannot be used (newer schema, write outside a transaction)."""
@@ -349,6 +531,7 @@ class SQLiteStore:
                 # power loss may drop the last commits, never half of one.
                 self._db.execute("PRAGMA synchronous = NORMAL")
             self._init_schema()
+            self._init_suspensions()
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"cannot use {self.path} as OutLayer state: {exc}") from None
 
@@ -439,6 +622,7 @@ class SQLiteStore:
                 for statement in (_SCHEMA + _SCHEMA_V3).split(";"):
                     if statement.strip():
                         self._db.execute(statement)
+                self._create_v4()
                 self._db.execute("INSERT INTO schema_version VALUES (?)", (SCHEMA_VERSION,))
                 return
             row = self._db.execute("SELECT version FROM schema_version").fetchone()
@@ -456,12 +640,43 @@ class SQLiteStore:
                     "INSERT INTO access_keys (account_id, public_key, nonce, permission) "
                     "SELECT account_id, public_key, 0, '\"FullAccess\"' FROM accounts "
                     "WHERE public_key IS NOT NULL")
+                version = 3
+            if version == 3:  # version 4: verifiable history, from the state as it is now
+                self._create_v4()
+                self._seed_history()
                 version = SCHEMA_VERSION
             if row is not None and row[0] != version:
                 self._db.execute("UPDATE schema_version SET version = ?", (version,))
             if version != SCHEMA_VERSION:
                 raise StoreError(f"{self.path}: state schema version {version}, this OutLayer "
                                  f"reads version {SCHEMA_VERSION}")
+
+    def _create_v4(self) -> None:
+        for statement in _SCHEMA_V4:
+            self._db.execute(statement)
+        for table, spec in STATE_TABLES.items():
+            for statement in _log_triggers(table, spec):
+                self._db.execute(statement)
+
+    def _seed_history(self) -> None:
+        """A file made before schema 4: its current state becomes the first checkpoint
+        (history starts at its latest block, which the simulator seals on open)."""
+        latest = self.latest_block()
+        height = latest.height if latest is not None else 0
+        for table, spec in STATE_TABLES.items():
+            account = spec.account or "NULL"
+            self._db.execute(
+                f"INSERT INTO state_changes (height, tbl, account_id, pk, row) SELECT ?, "
+                f"'{table}', {account}, {_row_sql(table, spec, spec.pk)}, "
+                f"{_row_sql(table, spec, spec.columns)} FROM {table} ORDER BY "
+                + ", ".join(spec.pk), (height,))
+        for name, seq in self._db.execute("SELECT name, seq FROM sqlite_sequence").fetchall():
+            if name in STATE_TABLES:
+                self._db.execute("INSERT INTO state_changes (height, tbl, pk, row) VALUES "
+                                 "(?, ?, ?, ?)", (height, SEQUENCE_TABLE, json.dumps([name]),
+                                                  json.dumps([name, seq])))
+        self._db.execute("INSERT INTO meta (key, value) VALUES ('history_start', ?) "
+                         "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (str(height),))
 
     # --- meta and blocks ---------------------------------------------------------------
 
@@ -473,14 +688,158 @@ class SQLiteStore:
         self._write("INSERT INTO meta (key, value) VALUES (?, ?) "
                     "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
 
+    _BLOCK_COLUMNS = ("SELECT height, timestamp_ns, random_seed, state_root, outcomes_root, "
+                      "inputs_root, hash FROM blocks")
+
+    @staticmethod
+    def _block(row: Any) -> Block:
+        def blob(value: Any) -> bytes | None:
+            return None if value is None else bytes(value)
+
+        return Block(int(row[0]), int(row[1]), bytes(row[2]), blob(row[3]), blob(row[4]),
+                     blob(row[5]), blob(row[6]))
+
     def latest_block(self) -> Block | None:
-        row = self._db.execute("SELECT height, timestamp_ns, random_seed FROM blocks "
-                               "ORDER BY height DESC LIMIT 1").fetchone()
-        return None if row is None else Block(int(row[0]), int(row[1]), bytes(row[2]))
+        row = self._db.execute(self._BLOCK_COLUMNS + " ORDER BY height DESC LIMIT 1").fetchone()
+        return None if row is None else self._block(row)
+
+    def get_block(self, height: int) -> Block | None:
+        row = self._db.execute(self._BLOCK_COLUMNS + " WHERE height = ?", (height,)).fetchone()
+        return None if row is None else self._block(row)
+
+    def blocks(self, from_height: int = 0, to_height: int | None = None) -> list[Block]:
+        rows = self._db.execute(self._BLOCK_COLUMNS + " WHERE height >= ? AND height <= ? "
+                                "ORDER BY height",
+                                (from_height, (1 << 62) if to_height is None else to_height))
+        return [self._block(r) for r in rows.fetchall()]
 
     def add_block(self, block: Block) -> None:
-        self._write("INSERT INTO blocks (height, timestamp_ns, random_seed) VALUES (?, ?, ?)",
-                    (block.height, block.timestamp_ns, block.random_seed))
+        self._write("INSERT INTO blocks (height, timestamp_ns, random_seed, state_root, "
+                    "outcomes_root, inputs_root, hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (block.height, block.timestamp_ns, block.random_seed, block.state_root,
+                     block.outcomes_root, block.inputs_root, block.hash))
+
+    def seal_block(self, height: int, state_root: bytes, outcomes_root: bytes,
+                   inputs_root: bytes, block_hash: bytes) -> None:
+        """Give a block its roots; from then on it is append-only (a trigger refuses more)."""
+        cur = self._write("UPDATE blocks SET state_root = ?, outcomes_root = ?, inputs_root = ?, "
+                          "hash = ? WHERE height = ?",
+                          (state_root, outcomes_root, inputs_root, block_hash, height))
+        if cur.rowcount != 1:
+            raise StoreError(f"no block {height} to seal")
+
+    # --- verifiable history ---------------------------------------------------------------
+
+    def open_height(self) -> int:
+        """The block a write made now belongs to (see `_OPEN_HEIGHT`)."""
+        return int(self._db.execute("SELECT " + _OPEN_HEIGHT).fetchone()[0])
+
+    def add_history(self, kind: str, body: dict[str, Any]) -> HistoryEntry:
+        height = self.open_height()
+        cur = self._write("INSERT INTO history (height, kind, body) VALUES (?, ?, ?)",
+                          (height, kind, json.dumps(body, sort_keys=True)))
+        return HistoryEntry(int(cur.lastrowid or 0), height, kind, body)
+
+    def history(self, from_height: int = 0, to_height: int | None = None
+                ) -> list[HistoryEntry]:
+        """Recorded inputs with from_height <= height <= to_height, in order."""
+        rows = self._db.execute("SELECT seq, height, kind, body FROM history WHERE height >= ? "
+                                "AND height <= ? ORDER BY seq",
+                                (from_height, (1 << 62) if to_height is None else to_height))
+        return [HistoryEntry(int(r[0]), int(r[1]), str(r[2]), json.loads(r[3]))
+                for r in rows.fetchall()]
+
+    def state_changes(self, height: int) -> list[StateChange]:
+        """The row changes recorded for block `height`, in the order they were made."""
+        rows = self._db.execute("SELECT seq, height, tbl, account_id, pk, row FROM "
+                                "state_changes WHERE height = ? ORDER BY seq", (height,))
+        return [self._change(r) for r in rows.fetchall()]
+
+    @staticmethod
+    def _change(r: Any) -> StateChange:
+        table = str(r[2])
+        values = None if r[5] is None else json.loads(r[5])
+        spec = STATE_TABLES.get(table)
+        row = (None if values is None else
+               _decode_row(spec, values) if spec is not None else tuple(values))
+        return StateChange(int(r[0]), int(r[1]), table, r[3], str(r[4]), row)
+
+    def state_as_of(self, height: int, account_id: str | None = None
+                    ) -> tuple[dict[str, list[tuple[Any, ...]]], dict[str, int]]:
+        """The state tables as they were at the end of block `height` (only the rows of
+        `account_id` if given), and the AUTOINCREMENT counters then: folded from
+        `state_changes`, no replay."""
+        sql = ("SELECT seq, height, tbl, account_id, pk, row FROM state_changes "
+               "WHERE height <= ?")
+        params: tuple[Any, ...] = (height,)
+        if account_id is not None:
+            sql += " AND account_id = ?"
+            params += (account_id,)
+        latest: dict[tuple[str, str], tuple[Any, ...] | None] = {}
+        sequences: dict[str, int] = {}
+        for r in self._db.execute(sql + " ORDER BY seq", params).fetchall():
+            change = self._change(r)
+            if change.table == SEQUENCE_TABLE:
+                assert change.row is not None
+                name, seq = change.row
+                sequences[name] = max(sequences.get(name, 0), int(seq))
+                continue
+            latest[(change.table, change.pk)] = change.row
+            if STATE_TABLES[change.table].autoincrement and change.row is not None:
+                sequences[change.table] = max(sequences.get(change.table, 0),
+                                              int(change.row[0]))
+        tables: dict[str, list[tuple[Any, ...]]] = {t: [] for t in STATE_TABLES}
+        for (table, _pk), row in latest.items():
+            if row is not None:
+                tables[table].append(row)
+        for table, rows in tables.items():  # the tables' own order (pk, bytes compare)
+            spec = STATE_TABLES[table]
+            index = [spec.columns.index(c) for c in spec.pk]
+            rows.sort(key=lambda row, index=index: tuple(row[i] for i in index))
+        return tables, sequences
+
+    def restore(self, tables: dict[str, list[tuple[Any, ...]]], sequences: dict[str, int]
+                ) -> None:
+        """Load a checkpoint (`state_as_of`) into this (empty) store."""
+        for table in sorted(tables, key=lambda t: t != "code"):  # code before accounts (FK)
+            spec, rows = STATE_TABLES[table], tables[table]
+            sql = (f"INSERT INTO {table} ({', '.join(spec.columns)}) VALUES "
+                   f"({', '.join('?' * len(spec.columns))})")
+            for row in rows:
+                self._write(sql, row)
+        for table, seq in sequences.items():
+            self._write("DELETE FROM sqlite_sequence WHERE name = ?", (table,))
+            self._write("INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)", (table, seq))
+
+    def table_rows(self, table: str) -> list[tuple[Any, ...]]:
+        """Every row of a state table, in primary-key order (bytes as bytes)."""
+        spec = STATE_TABLES[table]
+        rows = self._db.execute(f"SELECT {', '.join(spec.columns)} FROM {table} ORDER BY "
+                                + ", ".join(spec.pk)).fetchall()
+        return [tuple(bytes(v) if isinstance(v, bytes | memoryview) else v for v in r)
+                for r in rows]
+
+    def touched_accounts(self, height: int) -> list[str]:
+        rows = self._db.execute("SELECT DISTINCT account_id FROM state_changes WHERE "
+                                "height = ? AND account_id IS NOT NULL", (height,)).fetchall()
+        return sorted(str(r[0]) for r in rows)
+
+    def account_ids(self) -> list[str]:
+        rows = self._db.execute("SELECT account_id FROM accounts ORDER BY account_id")
+        return [str(r[0]) for r in rows.fetchall()]
+
+    def account_roots(self) -> list[tuple[str, bytes]]:
+        rows = self._db.execute("SELECT account_id, root FROM account_roots "
+                                "ORDER BY account_id").fetchall()
+        return [(str(r[0]), bytes(r[1])) for r in rows]
+
+    def put_account_root(self, account_id: str, root: bytes | None) -> None:
+        if root is None:
+            self._write("DELETE FROM account_roots WHERE account_id = ?", (account_id,))
+        else:
+            self._write("INSERT INTO account_roots (account_id, root) VALUES (?, ?) ON "
+                        "CONFLICT (account_id) DO UPDATE SET root = excluded.root",
+                        (account_id, root))
 
     # --- accounts and code -------------------------------------------------------------
 
@@ -727,6 +1086,43 @@ class SQLiteStore:
                          signer_id=r[4], receiver_id=r[5], method=r[6], args=bytes(r[7]),
                          deposit=int(r[8]), gas=int(r[9]), status=r[10],
                          outcome=json.loads(r[11])) for r in reversed(rows)]
+
+    # --- suspended calls (await; docs/EXECUTION_MODEL.md "Await") ----------------------
+
+    def _init_suspensions(self) -> None:
+        """`suspensions`: the memory of each call suspended at an await, under the receipt
+        id of its `__ol_resume` callback, until that receipt runs. Made on open when
+        missing (files of any schema get it without a migration)."""
+        with self.transaction():
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS suspensions (receipt_id TEXT PRIMARY KEY, "
+                "account_id TEXT NOT NULL, height INTEGER NOT NULL, body BLOB NOT NULL)")
+
+    def put_suspension(self, receipt_id: str, account_id: str, height: int, body: bytes
+                       ) -> None:
+        self._write("INSERT INTO suspensions (receipt_id, account_id, height, body) "
+                    "VALUES (?, ?, ?, ?)", (receipt_id, account_id, height, body))
+
+    def get_suspension(self, receipt_id: str) -> bytes | None:
+        row = self._db.execute("SELECT body FROM suspensions WHERE receipt_id = ?",
+                               (receipt_id,)).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def take_suspension(self, receipt_id: str) -> tuple[str, bytes] | None:
+        """(account id, body) of the suspension resumed by `receipt_id`, removed; None if
+        there is none."""
+        row = self._db.execute("SELECT account_id, body FROM suspensions WHERE receipt_id = ?",
+                               (receipt_id,)).fetchone()
+        if row is None:
+            return None
+        self._write("DELETE FROM suspensions WHERE receipt_id = ?", (receipt_id,))
+        return str(row[0]), bytes(row[1])
+
+    def suspensions(self) -> list[tuple[str, str, int, int]]:
+        """(receipt id, account id, height, size in bytes) of every suspended call."""
+        rows = self._db.execute("SELECT receipt_id, account_id, height, length(body) FROM "
+                                "suspensions ORDER BY height, receipt_id").fetchall()
+        return [(str(r[0]), str(r[1]), int(r[2]), int(r[3])) for r in rows]
 
     def close(self) -> None:
         self._db.close()

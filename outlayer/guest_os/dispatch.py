@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ctypes
 from collections.abc import Callable
+from typing import Any
 
 import wasmtime
 
@@ -38,7 +39,10 @@ def _make_callback(sc: Syscall) -> Callable[[int | None, int | None, int, int], 
                 fuel = s.fuel
                 gas = logic.gas
                 gas.sync_fuel(fuel.get_fuel())
-                value = getattr(logic, name)(*read_args(args))
+                if logic.trace is None:
+                    value = getattr(logic, name)(*read_args(args))
+                else:
+                    value = _traced(logic, name, read_args(args))
                 fuel.set_fuel(gas.remaining_fuel())
             else:
                 value = getattr(logic, name)(*read_args(args))
@@ -52,6 +56,16 @@ def _make_callback(sc: Syscall) -> Callable[[int | None, int | None, int, int], 
             return fastcall.new_trap(f"outlayer: {type(exc).__name__}")
 
     return callback
+
+
+def _traced(logic: Any, name: str, argv: tuple[int, ...]) -> Any:
+    """Run one host call and append (name, args, gas burnt before, after) to logic.trace,
+    also when it fails (the failing call is the interesting one)."""
+    before = logic.gas.burnt
+    try:
+        return getattr(logic, name)(*argv)
+    finally:
+        logic.trace.append((name, argv, before, logic.gas.burnt))
 
 
 def define_syscalls(linker: wasmtime.Linker, *, module: str = SYSCALL_MODULE,

@@ -21,6 +21,7 @@ import ctypes
 import hashlib
 import struct
 from dataclasses import dataclass
+from typing import Any
 
 import wasmtime
 
@@ -142,3 +143,126 @@ def apply_delta(store: wasmtime.Store, exports: wasmtime.InstanceExports,
             glob.set_value(store, wasmtime.Val.i64(value))
         else:
             raise ValueError(f"global {name}: value type {kind:#x} not supported in deltas")
+
+
+# --- suspensions: a call suspended at an await ---------------------------------------------
+
+#: a suspension: this magic, the boot snapshot's sha256 (32 bytes), then the encoded Delta
+SUSPENSION_MAGIC = b"OLSUSP1\0"
+
+
+def encode_suspension(boot_id: str, delta: Delta) -> bytes:
+    """A suspended call's memory (a delta over the boot snapshot `boot_id`, hex sha256), as
+    the chain stores it until the call's `__ol_resume` receipt runs."""
+    return SUSPENSION_MAGIC + bytes.fromhex(boot_id) + delta.encode()
+
+
+def decode_suspension(blob: bytes, boot_id: str) -> Delta:
+    """The delta of a suspension; ValueError when it is not one, or was made over another
+    boot snapshot (another guest build: its memory means nothing to this one)."""
+    head = len(SUSPENSION_MAGIC)
+    if blob[:head] != SUSPENSION_MAGIC or len(blob) < head + 32:
+        raise ValueError("not a suspended call (bad suspension header)")
+    made_by = blob[head:head + 32].hex()
+    if made_by != boot_id:
+        raise ValueError(f"the call was suspended by another OutLayer guest (boot snapshot "
+                         f"{made_by[:16]}…, this one is {boot_id[:16]}…): it cannot resume "
+                         "here")
+    return Delta.decode(blob[head + 32:])
+
+
+#: diff_pages_fast compares this much at once before looking at single pages
+_DIFF_BLOCK = 16 * PAGE
+
+
+def diff_pages_fast(base: bytes, after: bytes) -> tuple[tuple[int, bytes], ...]:
+    """Exactly `diff_pages(base, after)`, comparing 64 KiB blocks first (one memcmp each)
+    and single pages only inside the blocks that differ: ~3x faster on a 7 MB memory
+    where a call touched a few dozen pages."""
+    chunks: list[tuple[int, bytes]] = []
+    start = -1
+    size = len(after)
+    for block in range(0, size, _DIFF_BLOCK):
+        end = min(block + _DIFF_BLOCK, size)
+        old = base[block:end]
+        if len(old) < end - block:
+            old = old + bytes(end - block - len(old))
+        if after[block:end] == old:
+            if start >= 0:
+                chunks.append((start, after[start:block]))
+                start = -1
+            continue
+        for off in range(block, end, PAGE):
+            rel = off - block
+            changed = after[off:off + PAGE] != old[rel:rel + PAGE]
+            if changed and start < 0:
+                start = off
+            elif not changed and start >= 0:
+                chunks.append((start, after[start:off]))
+                start = -1
+    if start >= 0:
+        chunks.append((start, after[start:]))
+    return tuple(chunks)
+
+
+def _libc_memcmp() -> Any:
+    try:
+        fn = ctypes.CDLL(None).memcmp
+    except (OSError, AttributeError):  # no libc symbols in this process: compare copies
+        return None
+    fn.restype = ctypes.c_int
+    fn.argtypes = (ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t)
+    return fn
+
+
+_MEMCMP = _libc_memcmp()
+_ZEROS = bytes(_DIFF_BLOCK)
+
+
+def capture_suspension(store: wasmtime.Store, exports: wasmtime.InstanceExports,
+                       memory: wasmtime.Memory, base_memory: bytes,
+                       base_globals: tuple[tuple[str, int, int], ...]) -> Delta:
+    """`capture_delta` of a suspended call: the same delta, found by comparing the guest
+    memory in place (memcmp per 64 KiB block, then per page) and copying out only the
+    pages that changed (~1 ms for a 7 MB memory, most of it the page faults of reading
+    the copy-on-write image, instead of ~2 ms for copying it all out first)."""
+    globals_ = tuple(g for g in mutable_globals(store, exports) if g not in set(base_globals))
+    memcmp = _MEMCMP
+    if memcmp is None:
+        from outlayer.host.snapshot import memory_bytes
+
+        after = memory_bytes(store, memory)
+        return Delta(len(after), diff_pages_fast(base_memory, after), globals_)
+    ctx = fastcall.context_ptr(store)
+    addr = ctypes.addressof(memory._memory)
+    size = int(fastcall.memory_data_size(ctx, addr))
+    data = int(fastcall.memory_data(ctx, addr)) if size else 0
+    base_ptr = ctypes.cast(ctypes.c_char_p(base_memory), ctypes.c_void_p).value or 0
+    zeros = ctypes.cast(ctypes.c_char_p(_ZEROS), ctypes.c_void_p).value or 0
+    base_len = len(base_memory)
+
+    def same(off: int, n: int) -> bool:
+        inside = max(0, min(n, base_len - off))
+        if inside and memcmp(data + off, base_ptr + off, inside):
+            return False
+        return n == inside or not memcmp(data + off + inside, zeros, n - inside)
+
+    chunks: list[tuple[int, bytes]] = []
+    start = -1
+    for block in range(0, size, _DIFF_BLOCK):
+        end = min(block + _DIFF_BLOCK, size)
+        if same(block, end - block):
+            if start >= 0:
+                chunks.append((start, fastcall.string_at(data + start, block - start)))
+                start = -1
+            continue
+        for off in range(block, end, PAGE):
+            changed = not same(off, min(PAGE, end - off))
+            if changed and start < 0:
+                start = off
+            elif not changed and start >= 0:
+                chunks.append((start, fastcall.string_at(data + start, off - start)))
+                start = -1
+    if start >= 0:
+        chunks.append((start, fastcall.string_at(data + start, size - start)))
+    return Delta(size, tuple(chunks), globals_)

@@ -15,6 +15,8 @@ pre-evaluated and is loaded per call, metered like the rest of the call.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import hashlib
 import re
 import threading
@@ -30,7 +32,15 @@ from outlayer.guest_os.dispatch import define_syscalls
 from outlayer.guest_os.wasi import GuestExit, define_wasi
 from outlayer.host import engine as _engine
 from outlayer.host import snapshot as _snapshot
-from outlayer.host.delta import Delta, apply_delta, capture_delta, mutable_globals
+from outlayer.host.delta import (
+    Delta,
+    apply_delta,
+    capture_delta,
+    capture_suspension,
+    decode_suspension,
+    encode_suspension,
+    mutable_globals,
+)
 from outlayer.host.fastcall import Fuel, context_ptr
 from outlayer.host.memory import GuestMemory
 from outlayer.realm.options import NATIVE_MODULE, RealmOptions
@@ -41,7 +51,11 @@ from outlayer.vm.outcome import VMOutcome
 from outlayer.vm.params import DEFAULT_PARAMS, Params
 
 _TRAP_CODES = wasmtime.TrapCode
-#: contract deltas kept in memory (each ~150 KB for a small contract)
+#: what ol_call / ol_resume return when the call suspended at an await (guest/promises.h)
+CALL_SUSPENDED = 100
+#: the callback method of a suspended call (guest/promises.h OL_RESUME_METHOD)
+RESUME_METHOD = "__ol_resume"
+#: contract deltas kept in memory (each ~76-184 KB for the examples)
 DELTA_CACHE_SIZE = 256
 SES_FILE = "dist/ses.umd.js"
 #: the name the guest gives the contract's source in syntax errors and stacks
@@ -73,7 +87,14 @@ class QuickJSRuntime:
         self._boot_id = hashlib.sha256(self.boot_wasm).hexdigest()
         self._base: tuple[bytes, tuple[tuple[str, int, int], ...]] | None = None
         self._deltas: OrderedDict[str, Delta | None] = OrderedDict()
+        # the transform's answer is a pure function of (code, realm): keep it in memory too
+        self.compile = functools.lru_cache(maxsize=DELTA_CACHE_SIZE)(self.compile)  # type: ignore[method-assign]
         self._lock = threading.Lock()
+
+    @property
+    def engine_id(self) -> str:
+        """sha256 of the boot snapshot (guest + SES boot): calls' behaviour and gas follow it."""
+        return self._boot_id
 
     # ------------------------------------------------------------------ contract snapshots
 
@@ -149,13 +170,19 @@ class QuickJSRuntime:
     def run(self, code: bytes, method: str, context: VMContext, storage: StorageView,
             params: Params = DEFAULT_PARAMS, limits: _engine.Limits | None = None,
             *, realm: RealmOptions | None = None, snapshot: bool = True,
-            native_module: bool = False, chain: ChainView | None = None) -> VMOutcome:
+            native_module: bool = False, chain: ChainView | None = None,
+            trace: list[tuple[str, tuple[int, ...], int, int]] | None = None,
+            resume: bytes | None = None) -> VMOutcome:
         """Run `method` of the contract `code`; every failure is folded into the outcome.
 
         realm: the contract's realm options. snapshot=False evaluates the module inside the
         call (metered) even when it could be pre-evaluated: for measuring and comparing.
         native_module=True runs `code` as a plain QuickJS module outside any compartment:
         only for OutLayer's own trusted tools (the deploy-time transform), never contracts.
+        trace: a list that receives every host call with its gas (see VMLogic.trace).
+        resume: a suspension (`VMOutcome.suspension` of an earlier part of the call): run
+        `ol_resume` on that memory instead of `method` (the `__ol_resume` receipt of an
+        await, see docs/EXECUTION_MODEL.md "Await").
         """
         if native_module:
             script, flags, line1_offset = code, NATIVE_MODULE, 0
@@ -164,10 +191,17 @@ class QuickJSRuntime:
                 script, flags, line1_offset = self.compile(code, realm)
             except errors.CompileError as exc:
                 return _refused(context, params, exc)
-        delta = self.prepare(script, flags) if snapshot else None
+        suspended: list[Delta] = []
+        resumed: Delta | None = None
+        if resume is not None:
+            try:
+                resumed = decode_suspension(resume, self._boot_id)
+            except ValueError as exc:
+                return _refused(context, params, errors.InternalError(str(exc)))
+        delta = self.prepare(script, flags) if snapshot and resumed is None else None
         limits = limits or _engine.Limits()
         memory = GuestMemory()
-        logic = VMLogic(context, storage, memory, params, chain)
+        logic = VMLogic(context, storage, memory, params, chain, trace)
         sess = _session.Session(logic=logic, memory=memory, clock_ns=context.block_timestamp,
                                 random_seed=context.random_seed)
         store = wasmtime.Store(self.engine)
@@ -176,15 +210,21 @@ class QuickJSRuntime:
         error: errors.HostError | None = None
         _session.enter(sess)
         try:
-            error = self._execute(store, sess, code, script, flags, method, delta)
+            error = self._execute(store, sess, code, script, flags, method, delta, resumed,
+                                  suspended)
         finally:
             _session.leave()
         if error is not None and line1_offset:
             error = _shift_line1(error, line1_offset)
-        return logic.outcome(error)
+        outcome = logic.outcome(error)
+        if suspended and outcome.ok:
+            outcome = dataclasses.replace(
+                outcome, suspension=encode_suspension(self._boot_id, suspended[0]))
+        return outcome
 
     def _execute(self, store: wasmtime.Store, sess: _session.Session, code: bytes,
-                 script: bytes, flags: int, method: str, delta: Delta | None
+                 script: bytes, flags: int, method: str, delta: Delta | None,
+                 resume: Delta | None = None, suspended: list[Delta] | None = None
                  ) -> errors.HostError | None:
         logic = sess.logic
         try:
@@ -192,7 +232,9 @@ class QuickJSRuntime:
             ex = instance.exports(store)
             mem = ex["memory"]
             assert isinstance(mem, wasmtime.Memory)
-            if delta is not None:
+            if resume is not None:  # a suspended call: its memory replaces the contract's
+                apply_delta(store, ex, mem, resume)
+            elif delta is not None:
                 apply_delta(store, ex, mem, delta)
             sess.memory.bind(store, mem)
             fuel = Fuel(context_ptr(store))
@@ -202,12 +244,14 @@ class QuickJSRuntime:
             fuel.set_fuel(logic.gas.remaining_fuel())
             sess.metered = True
             alloc = ex["ol_alloc"]
-            loaded = delta is not None
+            loaded = delta is not None or resume is not None
             if not loaded:
                 src = alloc(store, len(script) + 1)  # type: ignore[operator]
                 sess.memory.write(src, script)
                 loaded = ex["ol_load"](store, src, len(script), flags) == 0  # type: ignore
-            if loaded:
+            if resume is not None:
+                rc = ex["ol_resume"](store)  # type: ignore[operator]
+            elif loaded:
                 name = method.encode()
                 name_ptr = alloc(store, len(name) + 1)  # type: ignore[operator]
                 sess.memory.write(name_ptr, name)
@@ -215,6 +259,10 @@ class QuickJSRuntime:
             else:
                 rc = -1
             logic.gas.sync_fuel(fuel.get_fuel())
+            if rc == CALL_SUSPENDED and suspended is not None:
+                # not metered: the host keeps the instance for the `__ol_resume` receipt
+                suspended.append(capture_suspension(store, ex, mem, *self._base_state()))
+                return None
             if rc != 0:
                 return errors.InternalError(f"the guest bridge failed (code {rc}) silently")
             return None

@@ -152,8 +152,12 @@ class VMLogic:
         memory: MemoryLike,
         params: Params = DEFAULT_PARAMS,
         chain: ChainView | None = None,
+        trace: list[tuple[str, tuple[int, ...], int, int]] | None = None,
     ) -> None:
         self.context = context
+        #: when a list: the dispatcher appends (syscall, args, gas burnt before, after) per
+        #: host call (`outlayer replay`); None (the default) costs one check per syscall
+        self.trace = trace
         self.memory = memory  # settable: the host may attach the instance's memory later
         self.params = params
         self.chain = chain  # None: promise_yield_resume only finds this call's own yields

@@ -64,6 +64,10 @@ class VMOutcome:
     #: the account balance after the deposits attached to `receipts` (nearcore's
     #: VMOutcome.balance); the starting balance after a failure.
     balance: int = 0
+    #: the call suspended at an await (docs/EXECUTION_MODEL.md "Await"): its memory, an
+    #: encoded suspension (outlayer.host.delta.encode_suspension) for the `__ol_resume`
+    #: receipt it returned (`returned_promise`). None for every call that ended.
+    suspension: bytes | None = None
 
     @property
     def ok(self) -> bool:

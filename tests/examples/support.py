@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from outlayer import CallResult, ContractSimulator
 from outlayer.cli import app
+from outlayer.testing import TxResult, ViewResult
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
@@ -38,7 +39,11 @@ def snapshot(sim: ContractSimulator, contract: str, *accounts: str) -> Snapshot:
     return Snapshot(sim.state(contract), {a: sim.account(a) for a in (contract, *accounts)})
 
 
-def assert_panics(result: CallResult, message: str) -> None:
+#: what a call returns: the simulator's CallResult or the sandbox harness's results
+AnyResult = CallResult | TxResult | ViewResult
+
+
+def assert_panics(result: AnyResult, message: str) -> None:
     """A failed call whose contract panicked with exactly `message`, committing nothing."""
     assert result.status == "failure", result
     assert result.error == {"kind": "GuestPanic", "message": message}
@@ -46,7 +51,7 @@ def assert_panics(result: CallResult, message: str) -> None:
     assert result.state_changes == {}
 
 
-def ok(result: CallResult) -> Any:
+def ok(result: AnyResult) -> Any:
     """The result of a call that must have succeeded."""
     assert result.status == "success", result.error
     assert result.error is None

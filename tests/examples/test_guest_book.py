@@ -1,39 +1,47 @@
-"""examples/guest_book.js: messages, premium deposits, paging, through the Python API and CLI."""
+"""examples/guest_book.js: messages, premium deposits, paging, through the sandbox harness
+(`outlayer.testing`, the `sandbox` fixture of OutLayer's pytest plugin) and the CLI."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from outlayer import ContractSimulator
+from outlayer.testing import Account, Sandbox, TxResult
 
-from .support import Cli, as_args, assert_panics, example, ok, snapshot
+from .support import Cli, as_args, assert_panics, example, ok
 
 SOURCE = example("guest_book.js")
 CONTRACT = "guestbook.test"
 PREMIUM = 10**22  # 0.01 NEAR
 
 
-def add(sim: ContractSimulator, signer: str, text: Any, deposit: int = 0) -> Any:
-    return sim.call(CONTRACT, "add_message", {"text": text}, signer_id=signer, deposit=deposit)
+def add(book: Account, signer: str, text: Any, deposit: int = 0) -> TxResult:
+    return book.sandbox.account(signer).call(book, "add_message", {"text": text},
+                                             deposit=deposit)
 
 
-def messages(sim: ContractSimulator, **page: Any) -> Any:
-    return ok(sim.view(CONTRACT, "get_messages", page))
+def messages(book: Account, **page: Any) -> Any:
+    return ok(book.view("get_messages", page))
 
 
 @pytest.fixture
-def book(sim: ContractSimulator) -> ContractSimulator:
-    methods = sim.deploy(CONTRACT, SOURCE)["methods"]
-    assert methods == ["add_message", "get_messages", "total_messages"]
+def book(sandbox: Sandbox) -> Account:
+    contract = sandbox.dev_deploy(SOURCE)
+    assert contract.deploy_info is not None
+    assert contract.deploy_info["methods"] == ["add_message", "get_messages", "total_messages"]
     for account in ("alice.test", "bob.test"):
-        sim.create_account(account)
-    return sim
+        sandbox.create_account(account)
+    return contract
 
 
-def test_add_message_records_sender_premium_and_height(book: ContractSimulator) -> None:
+def _snapshot(book: Account) -> tuple[object, ...]:
+    return book.view_state(), book.details(), book.sandbox.account("alice.test").details()
+
+
+def test_add_message_records_sender_premium_and_height(book: Account) -> None:
     first = add(book, "alice.test", "hello", deposit=PREMIUM)
     assert ok(first) == 0
     assert first.logs == ["Premium message #0 from alice.test"]
@@ -51,23 +59,23 @@ def test_add_message_records_sender_premium_and_height(book: ContractSimulator) 
         {"premium": False, "sender": "alice.test", "text": "again",
          "block_height": third.block_height},
     ]
-    assert ok(book.view(CONTRACT, "total_messages")) == 3
-    state = book.state(CONTRACT)
+    assert ok(book.view("total_messages")) == 3
+    state = book.view_state()
     assert state["len"] == "3"
     assert state["m:0"] == ('{"premium":true,"sender":"alice.test","text":"hello",'
                             f'"block_height":{first.block_height}}}')
     assert sorted(state) == ["len", "m:0", "m:1", "m:2"]
 
 
-def test_deposit_goes_to_the_contract(book: ContractSimulator) -> None:
-    contract_before = book.account(CONTRACT)["balance"]
-    alice_before = book.account("alice.test")["balance"]
+def test_deposit_goes_to_the_contract(book: Account) -> None:
+    alice = book.sandbox.account("alice.test")
+    contract_before, alice_before = book.balance, alice.balance
     ok(add(book, "alice.test", "tip", deposit=3 * PREMIUM))
-    assert book.account(CONTRACT)["balance"] == contract_before + 3 * PREMIUM
-    assert book.account("alice.test")["balance"] == alice_before - 3 * PREMIUM
+    assert book.balance == contract_before + 3 * PREMIUM
+    assert alice.balance == alice_before - 3 * PREMIUM
 
 
-def test_get_messages_pages(book: ContractSimulator) -> None:
+def test_get_messages_pages(book: Account) -> None:
     for i in range(12):
         ok(add(book, "alice.test" if i % 2 == 0 else "bob.test", f"message {i}"))
     texts = [m["text"] for m in messages(book)]
@@ -78,12 +86,12 @@ def test_get_messages_pages(book: ContractSimulator) -> None:
     assert messages(book, from_index=12) == []
     assert [m["sender"] for m in messages(book, limit=3)] == [
         "alice.test", "bob.test", "alice.test"]
-    assert ok(book.view(CONTRACT, "total_messages")) == 12
+    assert ok(book.view("total_messages")) == 12
 
 
-def test_empty_book(book: ContractSimulator) -> None:
+def test_empty_book(book: Account) -> None:
     assert messages(book) == []
-    assert ok(book.view(CONTRACT, "total_messages")) == 0
+    assert ok(book.view("total_messages")) == 0
 
 
 @pytest.mark.parametrize(("page", "message"), [
@@ -93,8 +101,8 @@ def test_empty_book(book: ContractSimulator) -> None:
     ({"from_index": 1.5}, "from_index must be a non-negative integer, got 1.5"),
     ({"limit": "ten"}, 'limit must be a non-negative integer, got "ten"'),
 ])
-def test_bad_pages_fail(book: ContractSimulator, page: dict[str, Any], message: str) -> None:
-    assert_panics(book.view(CONTRACT, "get_messages", page), message)
+def test_bad_pages_fail(book: Account, page: dict[str, Any], message: str) -> None:
+    assert_panics(book.view("get_messages", page), message)
 
 
 @pytest.mark.parametrize(("text", "message"), [
@@ -104,32 +112,37 @@ def test_bad_pages_fail(book: ContractSimulator, page: dict[str, Any], message: 
     (["hi"], "text must be a non-empty string"),
     ("x" * 1001, "text is 1001 characters long, over the limit of 1000"),
 ])
-def test_invalid_messages_fail_and_change_nothing(book: ContractSimulator, text: Any,
+def test_invalid_messages_fail_and_change_nothing(book: Account, text: Any,
                                                   message: str) -> None:
     ok(add(book, "bob.test", "first"))
-    before = snapshot(book, CONTRACT, "alice.test")
+    before = _snapshot(book)
     result = add(book, "alice.test", text, deposit=PREMIUM)
     assert_panics(result, message)
     assert result.logs == []
-    assert snapshot(book, CONTRACT, "alice.test") == before  # deposit refunded too
-    assert ok(book.view(CONTRACT, "total_messages")) == 1
+    assert _snapshot(book) == before  # deposit refunded too
+    assert ok(book.view("total_messages")) == 1
 
 
-def test_state_persists_across_simulators(db_path: Path) -> None:
-    with ContractSimulator(execution_mode="quickjs", db_path=db_path) as first:
-        first.deploy(CONTRACT, SOURCE)
-        ok(add(first, "alice.test", "before restart", deposit=PREMIUM))
-        height = first.height
-    with ContractSimulator(execution_mode="quickjs", db_path=db_path) as second:
-        added = add(second, "bob.test", "after restart")
-        assert ok(added) == 1
-        assert added.block_height == height + 1  # the chain goes on where it stopped
-        assert messages(second) == [
-            {"premium": True, "sender": "alice.test", "text": "before restart",
-             "block_height": height},
-            {"premium": False, "sender": "bob.test", "text": "after restart",
-             "block_height": height + 1},
-        ]
+def test_state_persists_across_sandboxes(sandbox_factory: Callable[..., Sandbox],
+                                         db_path: Path) -> None:
+    first = sandbox_factory(db_path=db_path)
+    contract = first.dev_deploy(SOURCE)
+    first.create_account("alice.test")
+    ok(add(contract, "alice.test", "before restart", deposit=PREMIUM))
+    height = first.height
+    first.close()
+    second = sandbox_factory(db_path=db_path)
+    contract = second.account(contract.id)
+    second.create_account("bob.test")
+    added = add(contract, "bob.test", "after restart")
+    assert ok(added) == 1
+    assert added.block_height == height + 1  # the chain goes on where it stopped
+    assert messages(contract) == [
+        {"premium": True, "sender": "alice.test", "text": "before restart",
+         "block_height": height},
+        {"premium": False, "sender": "bob.test", "text": "after restart",
+         "block_height": height + 1},
+    ]
 
 
 def test_cli(cli: Cli) -> None:

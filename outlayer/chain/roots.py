@@ -1,0 +1,179 @@
+"""Merkle roots that make a block's state and outcomes checkable (docs/EXECUTION_MODEL.md,
+"Verifiable history", is the specification; keep the two in step).
+
+Every hash is a tagged hash: ``H(tag, f1, ..., fn) = sha256(lp(tag) || lp(f1) || ... ||
+lp(fn))`` with ``lp(x) = len(x) as u32 LE || x``, so no two different field lists (or
+domains) hash the same bytes. A Merkle root over an ordered list of leaf hashes pairs
+neighbours level by level with ``H("outlayer/merkle/node", left, right)``; an odd last
+element moves up unchanged; the root is ``H("outlayer/merkle/root", n as u64 LE, top)``
+(top = b"" for the empty list), so the leaf count is committed too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import base58
+
+if TYPE_CHECKING:
+    from outlayer.chain.store import AccessKeyRecord, Account, SQLiteStore
+
+NODE = "outlayer/merkle/node"
+ROOT = "outlayer/merkle/root"
+ZERO_HASH = bytes(32)
+
+
+def _lp(data: bytes) -> bytes:
+    return len(data).to_bytes(4, "little") + data
+
+
+def tagged_hash(tag: str, *fields: bytes) -> bytes:
+    """sha256(lp(tag) || lp(field)...): the one hash every root is made of."""
+    h = hashlib.sha256(_lp(tag.encode("ascii")))
+    for f in fields:
+        h.update(_lp(f))
+    return h.digest()
+
+
+def u64(n: int) -> bytes:
+    return n.to_bytes(8, "little")
+
+
+def u128(n: int) -> bytes:
+    return n.to_bytes(16, "little")
+
+
+def canonical_json(value: Any) -> bytes:
+    """Keys sorted, no spaces, ASCII only: one byte string per JSON value."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
+
+
+def merkle_root(leaves: Sequence[bytes]) -> bytes:
+    level = list(leaves)
+    count = len(level)
+    while len(level) > 1:
+        paired = [tagged_hash(NODE, level[i], level[i + 1])
+                  for i in range(0, len(level) - 1, 2)]
+        if len(level) % 2:
+            paired.append(level[-1])
+        level = paired
+    return tagged_hash(ROOT, u64(count), level[0] if level else b"")
+
+
+# --- state -------------------------------------------------------------------------------
+
+
+def _text(value: str | None) -> bytes:
+    return b"" if value is None else value.encode("utf-8")
+
+
+def account_leaf(a: Account) -> bytes:
+    code = base58.b58decode(a.code_hash) if a.code_hash else b""
+    return tagged_hash("outlayer/state/account", a.account_id.encode(), u128(a.balance),
+                       u128(a.locked), code, u64(a.storage_usage), u64(a.created_height),
+                       _text(a.public_key), canonical_json(json.loads(a.realm)))
+
+
+def access_key_leaf(k: AccessKeyRecord) -> bytes:
+    return tagged_hash("outlayer/state/access_key", k.account_id.encode(),
+                       k.public_key.encode(), u64(k.nonce), canonical_json(k.permission))
+
+
+def data_leaf(account_id: str, key: bytes, value: bytes) -> bytes:
+    return tagged_hash("outlayer/state/data", account_id.encode(), key, value)
+
+
+def account_subroot(store: SQLiteStore, account_id: str) -> bytes | None:
+    """Merkle root of one account: its record, its keys (by public key), its storage (by
+    key bytes); None when the account does not exist."""
+    account = store.get_account(account_id)
+    if account is None:
+        return None
+    leaves = [account_leaf(account)]
+    leaves += [access_key_leaf(k) for k in store.access_keys(account_id)]
+    leaves += [data_leaf(account_id, k, v) for k, v in store.storage_items(account_id)]
+    return merkle_root(leaves)
+
+
+def account_top_leaf(account_id: str, subroot: bytes) -> bytes:
+    return tagged_hash("outlayer/state/account_root", account_id.encode(), subroot)
+
+
+def inflight_root(store: SQLiteStore) -> bytes:
+    """Receipts in flight are state too: a checkpoint must carry them to continue."""
+    leaves: list[bytes] = []
+    for pos, (height, _rid, _tx, body) in enumerate(
+            (r[1], r[2], r[3], r[4]) for r in store.table_rows("receipt_queue")):
+        leaves.append(tagged_hash("outlayer/inflight/queued", u64(pos), u64(height),
+                                  body.encode()))
+    for rid, account_id, _tx, pending, body in store.table_rows("postponed_receipts"):
+        leaves.append(tagged_hash("outlayer/inflight/postponed", rid.encode(),
+                                  account_id.encode(), u64(pending), body.encode()))
+    for account_id, data_id, rid in store.table_rows("postponed_data_ids"):
+        leaves.append(tagged_hash("outlayer/inflight/awaited", account_id.encode(), data_id,
+                                  rid.encode()))
+    for account_id, data_id, ok, data in store.table_rows("received_data"):
+        leaves.append(tagged_hash("outlayer/inflight/data", account_id.encode(), data_id,
+                                  bytes([ok]), data or b""))
+    for pos, (_seq, account_id, data_id, expires, timed_out, body) in enumerate(
+            store.table_rows("yields")):
+        leaves.append(tagged_hash("outlayer/inflight/yield", u64(pos), account_id.encode(),
+                                  data_id, u64(expires), bytes([timed_out]), body.encode()))
+    return merkle_root(leaves)
+
+
+def state_root(store: SQLiteStore, touched: Iterable[str] | None = None) -> bytes:
+    """The state root. `touched`: refresh only these accounts' cached sub-roots (the rest
+    are unchanged since they were cached); None: recompute everything, trust no cache."""
+    if touched is None:
+        subroots = [(a, account_subroot(store, a)) for a in store.account_ids()]
+    else:
+        for account_id in touched:
+            store.put_account_root(account_id, account_subroot(store, account_id))
+        subroots = list(store.account_roots())
+    accounts = merkle_root([account_top_leaf(a, r) for a, r in subroots if r is not None])
+    return tagged_hash("outlayer/state", accounts, inflight_root(store))
+
+
+# --- outcomes, inputs, blocks -------------------------------------------------------------
+
+
+def outcome_leaf(record: dict[str, Any]) -> bytes:
+    return tagged_hash("outlayer/outcome", canonical_json(record))
+
+
+def outcomes_root(records: Iterable[dict[str, Any]]) -> bytes:
+    """Over the block's outcomes (transactions converted, receipts run) in execution order."""
+    return merkle_root([outcome_leaf(r) for r in records])
+
+
+def input_leaf(kind: str, body: dict[str, Any]) -> bytes:
+    return tagged_hash("outlayer/input", kind.encode(), canonical_json(body))
+
+
+def inputs_root(entries: Iterable[tuple[str, dict[str, Any]]]) -> bytes:
+    """Over what was recorded for the block (control operations, then the block itself)."""
+    return merkle_root([input_leaf(kind, body) for kind, body in entries])
+
+
+def config_hash(config: dict[str, Any]) -> bytes:
+    """The first block's `prev_hash`: the chain's configuration, committed."""
+    return tagged_hash("outlayer/chain_config", canonical_json(config))
+
+
+@dataclass(frozen=True)
+class BlockRoots:
+    state_root: bytes
+    outcomes_root: bytes
+    inputs_root: bytes
+    hash: bytes
+
+
+def block_hash(height: int, timestamp_ns: int, random_seed: bytes, prev_hash: bytes,
+               state: bytes, outcomes: bytes, inputs: bytes) -> bytes:
+    return tagged_hash("outlayer/block", u64(height), u64(timestamp_ns), random_seed,
+                       prev_hash, state, outcomes, inputs)
