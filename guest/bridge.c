@@ -56,6 +56,8 @@ JSValue ol_bigint_ctor = JS_UNDEFINED;
 
 /* guest/patches/quickjs-pin-atoms.patch: -1 when out of memory */
 int JS_PinAtoms(JSRuntime *rt);
+/* guest/patches/quickjs-oom-error.patch: the error QuickJS threw for a failed allocation */
+bool JS_IsOutOfMemoryError(JSValueConst val);
 
 static JSRuntime *rt;
 static JSContext *ctx;
@@ -75,9 +77,13 @@ static int realm = REALM_OPEN;
 
 /* The guest heap (ol_heap.c) serves QuickJS and the host's buffers. The host caps linear
    memory (store limits), so an allocation returning NULL is how the cap shows: the heap
-   then sets ol_heap_oom, which lets the bridge name the failure MemoryLimitExceeded
-   instead of a generic "out of memory" exception, and releases its reserve, so QuickJS
-   can still build the exception and the bridge its report after the heap is full. */
+   then sets ol_heap_oom and releases its reserve, so QuickJS can still build the
+   exception and the bridge its report after the heap is full. QuickJS marks the
+   "out of memory" error it throws then (guest/patches/quickjs-oom-error.patch), and the
+   bridge names a failure MemoryLimitExceeded when the exception it reports is that
+   error, or when building the report itself ran out of memory (is_oom_exception,
+   report_buf): a contract that caught an allocation failure and went on fails later for
+   its own reasons. */
 static void oom_rearm(void)
 {
     ol_heap_rearm(OL_OOM_RESERVE);
@@ -142,31 +148,60 @@ static void report_str(int kind, const char *msg)
     report(kind, msg, strlen(msg));
 }
 
-/* Report a built message, or a fixed one when building it ran out of memory. */
-static void report_buf(int kind, ol_buf *b, const char *fallback)
+/* 1 if `exc` is the failure of an allocation: the error QuickJS threw for it (also when
+   a contract caught it and threw it again), or null if QuickJS threw null for one in this
+   export (it could not even build the error). Any other exception is the contract's own,
+   even after it caught an allocation failure earlier in the call. */
+static int is_oom_exception(JSValueConst exc)
 {
-    if (ol_heap_oom)
-        kind = OL_ERR_MEMORY_LIMIT_EXCEEDED;
-    if (b->failed || !b->data)
-        report_str(kind, fallback);
-    else
-        report(kind, b->data, b->len);
+    return JS_IsOutOfMemoryError(exc) || (JS_IsNull(exc) && ol_heap_oom_threw_null);
+}
+
+/* Report a built message; when building it ran out of memory, MemoryLimitExceeded with
+   "guest memory limit exceeded (out of memory while reporting <what>)". */
+static void report_buf(int kind, ol_buf *b, const char *what)
+{
+    static const char head[] = "guest memory limit exceeded (out of memory while reporting ";
+    char msg[192];
+    size_t n;
+    if (b->failed) {
+        n = strlen(what);
+        if (n > sizeof(msg) - sizeof(head) - 1)
+            n = sizeof(msg) - sizeof(head) - 1;
+        memcpy(msg, head, sizeof(head) - 1);
+        memcpy(msg + sizeof(head) - 1, what, n);
+        msg[sizeof(head) - 1 + n] = ')';
+        report(OL_ERR_MEMORY_LIMIT_EXCEEDED, msg, sizeof(head) + n);
+    } else {
+        report(kind, b->data ? b->data : "", b->len);
+    }
     ol_buf_free(b);
 }
 
-/* Append a string property of an object (nothing if absent); 1 if something was added. */
-static int put_prop(ol_buf *b, JSValueConst obj, const char *prop)
+/* Drop the exception that building a report ran into; if it is an allocation failure,
+   the report cannot be built (report_buf then reports MemoryLimitExceeded). */
+static void drop_exception(ol_buf *b)
+{
+    JSValue exc = JS_GetException(b->ctx);
+    if (is_oom_exception(exc))
+        b->failed = 1;
+    JS_FreeValue(b->ctx, exc);
+}
+
+/* Append a property of an object (nothing if absent; with `strings_only`, nothing if it
+   is not a string); 1 if something was added. */
+static int put_prop(ol_buf *b, JSValueConst obj, const char *prop, int strings_only)
 {
     JSValue v = JS_GetPropertyStr(b->ctx, obj, prop);
     int added = 0;
     if (JS_IsException(v)) {
-        JS_FreeValue(b->ctx, JS_GetException(b->ctx));
+        drop_exception(b);
         return 0;
     }
-    if (!JS_IsUndefined(v)) {
+    if (!JS_IsUndefined(v) && (!strings_only || JS_IsString(v))) {
         size_t before = b->len;
         if (ol_buf_put_string_of(b, v) < 0)
-            JS_FreeValue(b->ctx, JS_GetException(b->ctx));
+            drop_exception(b);
         added = b->len > before;
     }
     JS_FreeValue(b->ctx, v);
@@ -178,28 +213,29 @@ static void put_error_head(ol_buf *b, JSValueConst exc)
 {
     if (JS_IsError(exc)) {
         size_t mark;
-        if (!put_prop(b, exc, "name"))
+        if (!put_prop(b, exc, "name", 0))
             ol_buf_puts(b, "Error");
         ol_buf_puts(b, ": ");
         mark = b->len;
-        if (!put_prop(b, exc, "message") && b->data) {
+        if (!put_prop(b, exc, "message", 0) && b->data) {
             b->len = mark - 2; /* no message: drop ": " */
             b->data[b->len] = '\0';
         }
     } else if (ol_buf_put_string_of(b, exc) < 0) {
-        JS_FreeValue(b->ctx, JS_GetException(b->ctx));
+        drop_exception(b);
         ol_buf_puts(b, "<exception that has no string form>");
     }
 }
 
-/* The `stack` property of an Error without its trailing newline ("" if none). */
+/* `prefix` and the `stack` of an Error without its trailing newline; nothing if it has
+   no stack (a string: a stack QuickJS could not build is null). */
 static void put_error_stack(ol_buf *b, JSValueConst exc, const char *prefix)
 {
     size_t mark = b->len;
     if (!JS_IsError(exc))
         return;
     ol_buf_puts(b, prefix);
-    if (!put_prop(b, exc, "stack")) {
+    if (!put_prop(b, exc, "stack", 1)) {
         if (b->data) {
             b->len = mark;
             b->data[b->len] = '\0';
@@ -210,24 +246,27 @@ static void put_error_stack(ol_buf *b, JSValueConst exc, const char *prefix)
         b->data[--b->len] = '\0';
 }
 
-/* Uncaught exception: "Uncaught <Name>: <message>\n<stack>". */
+/* Uncaught exception: "Uncaught <Name>: <message>\n<stack>"; MemoryLimitExceeded if
+   it is an allocation failure. */
 static void report_exception(int kind, const char *context, JSValue exc)
 {
+    int oom = is_oom_exception(exc);
     ol_buf b;
     ol_buf_init(&b, ctx);
-    if (ol_heap_oom)
+    if (oom) {
+        kind = OL_ERR_MEMORY_LIMIT_EXCEEDED;
         ol_buf_puts(&b, "guest memory limit exceeded (an allocation failed): ");
+    }
     if (context)
         ol_buf_puts(&b, context);
     ol_buf_puts(&b, "Uncaught ");
-    if (ol_heap_oom && (JS_IsNull(exc) || JS_IsUndefined(exc)))
+    if (oom && !JS_IsObject(exc))
         ol_buf_puts(&b, "InternalError: out of memory"); /* QuickJS could not even build it */
     else
         put_error_head(&b, exc);
     put_error_stack(&b, exc, "\n");
     JS_FreeValue(ctx, exc);
-    report_buf(kind, &b, ol_heap_oom ? "guest memory limit exceeded (out of memory)"
-                                     : "Uncaught exception (its message could not be built)");
+    report_buf(kind, &b, "an uncaught exception");
 }
 
 static void report_pending_exception(int kind, const char *context)
@@ -245,7 +284,7 @@ static void report_compile_error(void)
     if (JS_IsError(exc)) {
         ol_buf st;
         ol_buf_init(&st, ctx);
-        put_prop(&st, exc, "stack");
+        put_prop(&st, exc, "stack", 1);
         if (st.data && !st.failed) {
             /* first frame, "    at contract.js:3:15", is where the parser stopped */
             const char *p = st.data;
@@ -263,7 +302,7 @@ static void report_compile_error(void)
         ol_buf_free(&st);
     }
     JS_FreeValue(ctx, exc);
-    report_buf(OL_ERR_COMPILE_ERROR, &b, "the contract does not compile");
+    report_buf(OL_ERR_COMPILE_ERROR, &b, "that the contract does not compile");
 }
 
 /* ---------------------------------------------------------------------------- jobs */
@@ -312,7 +351,7 @@ static int settle(JSValue *val, const char *what)
         ol_buf_puts(&b, what);
         ol_buf_puts(&b, " returned a promise that never settled (it awaits something that "
                         "no job will ever resolve)");
-        report_buf(OL_ERR_PROMISE_NOT_SETTLED, &b, "promise never settled");
+        report_buf(OL_ERR_PROMISE_NOT_SETTLED, &b, "a promise that never settled");
     }
     return -1;
 }
@@ -595,7 +634,7 @@ static int load_compartment_script(const char *src, uint32_t src_len, uint32_t f
                 ol_buf_init(&b, ctx);
                 put_error_head(&b, exc);
                 JS_FreeValue(ctx, exc);
-                report_buf(OL_ERR_COMPILE_ERROR, &b, "the contract was refused by SES");
+                report_buf(OL_ERR_COMPILE_ERROR, &b, "that SES refused the contract");
                 return 3;
             }
         }
@@ -733,9 +772,15 @@ static void report_method_not_found(void)
     report(OL_ERR_METHOD_NOT_FOUND, text, text_len);
     goto done;
 fail:
-    if (JS_HasException(ctx))
-        JS_FreeValue(ctx, JS_GetException(ctx));
-    report_str(ol_heap_oom ? OL_ERR_MEMORY_LIMIT_EXCEEDED : OL_ERR_METHOD_NOT_FOUND, "[]");
+    /* no contract code ran in this call yet: the steps above fail for lack of memory */
+    if (JS_HasException(ctx)) {
+        JSValue exc = JS_GetException(ctx);
+        int oom = is_oom_exception(exc);
+        JS_FreeValue(ctx, exc);
+        report_str(oom ? OL_ERR_MEMORY_LIMIT_EXCEEDED : OL_ERR_METHOD_NOT_FOUND, "[]");
+    } else {
+        report_str(ol_heap_oom ? OL_ERR_MEMORY_LIMIT_EXCEEDED : OL_ERR_METHOD_NOT_FOUND, "[]");
+    }
 done:
     if (text)
         JS_FreeCString(ctx, text);
@@ -785,11 +830,15 @@ static int read_args(JSValue *out)
     if (JS_IsException(args)) {
         JSValue exc = JS_GetException(ctx);
         ol_buf b;
+        if (is_oom_exception(exc)) {
+            report_exception(OL_ERR_MEMORY_LIMIT_EXCEEDED, "parsing the arguments: ", exc);
+            return -1;
+        }
         ol_buf_init(&b, ctx);
         ol_buf_puts(&b, "arguments are not valid JSON: ");
         put_error_head(&b, exc);
         JS_FreeValue(ctx, exc);
-        report_buf(OL_ERR_INVALID_ARGUMENTS, &b, "arguments are not valid JSON");
+        report_buf(OL_ERR_INVALID_ARGUMENTS, &b, "arguments that are not valid JSON");
         return -1;
     }
     if (!JS_IsObject(args) || JS_IsArray(args)) {
@@ -803,7 +852,7 @@ static int read_args(JSValue *out)
         ol_buf_puts(&b, "arguments must be a JSON object, got ");
         ol_buf_puts(&b, what);
         JS_FreeValue(ctx, args);
-        report_buf(OL_ERR_INVALID_ARGUMENTS, &b, "arguments must be a JSON object");
+        report_buf(OL_ERR_INVALID_ARGUMENTS, &b, "arguments that are not a JSON object");
         return -1;
     }
     *out = args;
@@ -844,6 +893,11 @@ static int return_result(JSValue result, const char *method, size_t method_len)
     if (JS_IsException(json) || JS_IsUndefined(json)) {
         JSValue exc = JS_IsException(json) ? JS_GetException(ctx) : JS_UNDEFINED;
         ol_buf b;
+        if (is_oom_exception(exc)) {
+            report_exception(OL_ERR_MEMORY_LIMIT_EXCEEDED, "serializing the return value: ",
+                             exc);
+            return -1;
+        }
         ol_buf_init(&b, ctx);
         ol_buf_puts(&b, "the return value of '");
         ol_buf_put(&b, method, method_len);
@@ -855,7 +909,7 @@ static int return_result(JSValue result, const char *method, size_t method_len)
             ol_buf_puts(&b, ")");
         }
         JS_FreeValue(ctx, exc);
-        report_buf(OL_ERR_RESULT_NOT_SERIALIZABLE, &b, "the return value is not serializable");
+        report_buf(OL_ERR_RESULT_NOT_SERIALIZABLE, &b, "a return value that is not serializable");
         return -1;
     }
     text = JS_ToCStringLen(ctx, &len, json);

@@ -14,6 +14,7 @@ uint32_t ol_heap_top, ol_heap_end;
 uint32_t ol_heap_sealed;
 uint32_t ol_heap_free_head[OL_HEAP_CLASSES];
 int ol_heap_oom;
+int ol_heap_oom_threw_null;
 /* released (becomes the bump region) when an allocation fails */
 static uint32_t reserve;
 
@@ -117,6 +118,7 @@ void ol_heap_seal(void)
 void ol_heap_rearm(uint32_t size)
 {
     ol_heap_oom = 0;
+    ol_heap_oom_threw_null = 0;
     if (!reserve) {
         void *p = ol_heap_malloc(size);
         ol_heap_oom = 0; /* not having a reserve is no failure of the caller */

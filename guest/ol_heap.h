@@ -27,9 +27,10 @@
  * 8 classes per power of two (at most 12.5% slack). A free block holds the next free
  * block of its class in its first payload word. Memory comes from memory.grow, exactly
  * the 64 KiB pages needed. When it cannot grow, the allocation fails (NULL), `ol_heap_oom`
- * is set (the bridge then reports MemoryLimitExceeded) and the reserve (ol_heap_rearm)
- * becomes the free space, so that QuickJS can still build the error. Deterministic: no
- * address depends on anything but the sequence of calls.
+ * is set (QuickJS then marks the error it throws as an allocation failure, which the
+ * bridge reports as MemoryLimitExceeded if it ends the call) and the reserve
+ * (ol_heap_rearm) becomes the free space, so that QuickJS can still build the error.
+ * Deterministic: no address depends on anything but the sequence of calls.
  */
 #ifndef OL_HEAP_H
 #define OL_HEAP_H
@@ -50,6 +51,9 @@ extern uint32_t ol_heap_sealed;
 extern uint32_t ol_heap_free_head[OL_HEAP_CLASSES];
 /* an allocation failed since the last ol_heap_rearm */
 extern int ol_heap_oom;
+/* since the last ol_heap_rearm, QuickJS threw null for a failed allocation: it could not
+   even build the error (guest/patches/quickjs-oom-error.patch) */
+extern int ol_heap_oom_threw_null;
 
 /* the slow paths (ol_heap.c) */
 void *ol_heap_malloc_slow(uint32_t size);
@@ -58,8 +62,8 @@ void *ol_heap_realloc(void *p, size_t n);
 /* Right before the host snapshots the instance: later allocations never reuse what is
    free now, and freeing an older block writes nothing. */
 void ol_heap_seal(void);
-/* At each export's entry: clear ol_heap_oom, set a reserve of `size` bytes aside if
-   there is none (it was used up by a failure). */
+/* At each export's entry: clear ol_heap_oom and ol_heap_oom_threw_null, set a reserve of
+   `size` bytes aside if there is none (it was used up by a failure). */
 void ol_heap_rearm(uint32_t size);
 
 /* block size and class of a block that holds `total` bytes (header included, multiple

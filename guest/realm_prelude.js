@@ -15,9 +15,11 @@
 (() => {
   'use strict';
 
-  const { lockdown } = globalThis;
-  if (typeof lockdown !== 'function') {
-    throw TypeError('the SES source did not define lockdown');
+  // lockdown() in two steps (SES's own split): repairIntrinsics, then the realm's own
+  // repairs (below), then hardenIntrinsics.
+  const { repairIntrinsics } = globalThis;
+  if (typeof repairIntrinsics !== 'function') {
+    throw TypeError('the SES source did not define repairIntrinsics');
   }
   // The original Error constructor (SES replaces the global one): only it can set how
   // QuickJS formats stack traces.
@@ -48,13 +50,14 @@
    *   become SES's safe ones too; the bridge compiles with JS_Eval, which stays native
    *   (native modules, the compile check of a contract script).
    * - localeTaming 'safe': toLocaleString & co. behave as their non-locale versions; a
-   *   locale is host state.
+   *   locale is host state. SES makes Object.prototype.toLocaleString toString itself,
+   *   though: see the repair below.
    * - regExpTaming 'safe': no RegExp.prototype.compile, no legacy RegExp.$1 statics
    *   (shared mutable state across compartments).
    * - domainTaming 'safe': checks Node's domain module is absent (it is); costs nothing.
    * - legacyRegeneratorRuntimeTaming 'safe' and __hardenTaming__ 'safe': SES's defaults.
    */
-  lockdown({
+  repairIntrinsics({
     errorTaming: 'unsafe',
     stackFiltering: 'verbose',
     consoleTaming: 'unsafe',
@@ -74,6 +77,38 @@
     create, defineProperty, freeze, getOwnPropertyDescriptor, getOwnPropertyDescriptors,
     getPrototypeOf,
   } = Object;
+
+  /*
+   * Repairs between repairIntrinsics and hardenIntrinsics (the intrinsics are still
+   * writable): toLocaleString where SES's locale taming gets it wrong. SES replaces
+   * Object.prototype.toLocaleString with Object.prototype.toString, so `true`, 'abc' or an
+   * object with its own toString gave '[object Boolean]'...; per ECMA-262 (20.1.3.5) it
+   * calls this.toString(). QuickJS-ng has no BigInt.prototype.toLocaleString (BigInts then
+   * got Object's): BigInt.prototype.toString without a radix. Number, Array, Date and the
+   * typed arrays keep SES's (their toString). Concise methods: no prototype, no construct.
+   */
+  const bigintToString = BigInt.prototype.toString;
+  defineProperty(Object.prototype, 'toLocaleString', {
+    value: {
+      toLocaleString() {
+        return this.toString();
+      },
+    }.toLocaleString,
+  });
+  defineProperty(BigInt.prototype, 'toLocaleString', {
+    value: {
+      toLocaleString() {
+        return apply(bigintToString, this, []);
+      },
+    }.toLocaleString,
+    writable: true, enumerable: false, configurable: true,
+  });
+  globalThis.hardenIntrinsics();
+  // leftovers of the two-step lockdown on the start compartment's global (compartments
+  // never get them)
+  delete globalThis.repairIntrinsics;
+  delete globalThis.hardenIntrinsics;
+
   // Both read after lockdown: harden is defined by it, and a Compartment constructor
   // taken before it would build compartments from the untamed intrinsics (the original
   // Math.random, Error.prepareStackTrace...).

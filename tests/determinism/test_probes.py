@@ -397,9 +397,6 @@ def test_line1_columns_match_other_lines(executor: QuickJSExecutor) -> None:
     assert first["message"].endswith(f"at c (contract.js:1:{col})")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a stack-overflow RangeError has `stack === null`: QuickJS-ng cannot run the realm's "
-    "Error.prepareStackTrace (guest/realm_prelude.js formatStack) at the stack limit"))
 def test_stack_overflow_error_has_a_string_stack(executor: QuickJSExecutor) -> None:
     src = """function r(n) { return r(n + 1) + 1; }
     export function f() { try { r(0); } catch (e) { return [String(e), typeof e.stack]; } }"""
@@ -407,11 +404,6 @@ def test_stack_overflow_error_has_a_string_stack(executor: QuickJSExecutor) -> N
     assert result.result == ["RangeError: Maximum call stack size exceeded", "string"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "SES localeTaming 'safe' replaces Object.prototype.toLocaleString with "
-    "Object.prototype.toString, so primitives without their own toLocaleString (booleans, "
-    "strings, BigInts: QuickJS-ng has no BigInt.prototype.toLocaleString) and objects with a "
-    "custom toString give '[object X]' instead of this.toString() (ECMA-262 20.1.3.5)"))
 def test_to_locale_string_of_other_values_is_their_to_string(executor: QuickJSExecutor) -> None:
     src = """export function f() {
       return [(true).toLocaleString(), 'abc'.toLocaleString(), (123n).toLocaleString(),

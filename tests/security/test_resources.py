@@ -188,10 +188,6 @@ def test_caught_memory_error_is_deterministic() -> None:
     assert len({(r.result, r.gas_burnt, r.digest) for r in runs}) == 1
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "after a caught allocation failure the guest's `oom` flag stays set for the rest of the "
-    "call (guest/bridge.c: note_oom / report_buf), so a later, unrelated error (a throw, a "
-    "non-serializable result, an unsettled promise) is reported as MemoryLimitExceeded"))
 @pytest.mark.parametrize(("method", "kind"), [("caught_then_throw", "JSException"),
                                               ("caught_then_bigint", "ResultNotSerializable")])
 def test_caught_memory_error_does_not_relabel_later_errors(method: str, kind: str) -> None:
@@ -210,9 +206,6 @@ def test_deep_recursion_is_a_clean_error(hostile: Arena, method: str) -> None:
     assert (again.error, again.gas_burnt) == (first.error, first.gas_burnt)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the stack of a stack-overflow RangeError is null and guest/bridge.c put_error_stack "
-    "prints it: the message ends in '\\nnull'"))
 def test_recursion_error_message_has_no_null_stack(hostile: Arena) -> None:
     result = hostile.attack("deep_recursion", "JSException")
     assert not result.error["message"].endswith("\nnull")
