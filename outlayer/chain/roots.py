@@ -52,12 +52,24 @@ def canonical_json(value: Any) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
 
 
+#: H(NODE, a, b) for 32-byte a and b, as one prefix + one update (the hot loop)
+_NODE_PREFIX = hashlib.sha256(_lp(NODE.encode("ascii")))
+_LP32 = (32).to_bytes(4, "little")
+
+
+def _node(left: bytes, right: bytes) -> bytes:
+    if len(left) != 32 or len(right) != 32:
+        return tagged_hash(NODE, left, right)
+    h = _NODE_PREFIX.copy()
+    h.update(_LP32 + left + _LP32 + right)
+    return h.digest()
+
+
 def merkle_root(leaves: Sequence[bytes]) -> bytes:
     level = list(leaves)
     count = len(level)
     while len(level) > 1:
-        paired = [tagged_hash(NODE, level[i], level[i + 1])
-                  for i in range(0, len(level) - 1, 2)]
+        paired = [_node(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
         if len(level) % 2:
             paired.append(level[-1])
         level = paired
@@ -123,20 +135,28 @@ def inflight_root(store: SQLiteStore) -> bytes:
             store.table_rows("yields")):
         leaves.append(tagged_hash("outlayer/inflight/yield", u64(pos), account_id.encode(),
                                   data_id, u64(expires), bytes([timed_out]), body.encode()))
+    for rid, account_id, height, memory in store.table_rows("suspensions"):
+        leaves.append(tagged_hash("outlayer/inflight/suspension", rid.encode(),
+                                  account_id.encode(), u64(height), memory))
     return merkle_root(leaves)
 
 
 def state_root(store: SQLiteStore, touched: Iterable[str] | None = None) -> bytes:
-    """The state root. `touched`: refresh only these accounts' cached sub-roots (the rest
+    """The state root. `touched`: refresh only these accounts' cached top leaves (the rest
     are unchanged since they were cached); None: recompute everything, trust no cache."""
     if touched is None:
-        subroots = [(a, account_subroot(store, a)) for a in store.account_ids()]
+        leaves = [_top_leaf(store, a) for a in store.account_ids()]
     else:
         for account_id in touched:
-            store.put_account_root(account_id, account_subroot(store, account_id))
-        subroots = list(store.account_roots())
-    accounts = merkle_root([account_top_leaf(a, r) for a, r in subroots if r is not None])
+            store.put_account_root(account_id, _top_leaf(store, account_id))
+        leaves = [leaf for _a, leaf in store.account_roots()]
+    accounts = merkle_root([leaf for leaf in leaves if leaf is not None])
     return tagged_hash("outlayer/state", accounts, inflight_root(store))
+
+
+def _top_leaf(store: SQLiteStore, account_id: str) -> bytes | None:
+    subroot = account_subroot(store, account_id)
+    return None if subroot is None else account_top_leaf(account_id, subroot)
 
 
 # --- outcomes, inputs, blocks -------------------------------------------------------------

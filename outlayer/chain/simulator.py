@@ -21,6 +21,13 @@ move only by deposits; gas is still metered, burnt and refunded (as zero tokens)
 Time: block h has timestamp = previous + block time (genesis + h * block time unless
 changed); `set_timestamp` fixes the next block's timestamp, `set_block_time` the step.
 Each block's random seed is sha256(chain seed || height).
+
+History: every input that changes the chain (accounts and deploys made directly,
+patch_state, time changes, and each block with its transactions) goes through `_apply`,
+which records it in the store's `history` and applies it; each block is sealed with a
+state root, an outcomes root, an inputs root and a hash (`outlayer.chain.roots`). `verify`
+replays the inputs on a fresh chain through the same `_apply` (`outlayer.chain.history`);
+`state_at` reads the state of any past block from the store's state change log.
 """
 
 from __future__ import annotations

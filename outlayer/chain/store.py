@@ -136,6 +136,8 @@ STATE_TABLES: dict[str, TableSpec] = {
                                ("account_id", "data_id"), frozenset({"data_id", "data"})),
     "yields": TableSpec(("seq", "account_id", "data_id", "expires_at", "timed_out", "body"),
                         ("seq",), frozenset({"data_id"}), autoincrement=True),
+    "suspensions": TableSpec(("receipt_id", "account_id", "height", "body"), ("receipt_id",),
+                             frozenset({"body"})),
 }
 #: the state_changes pseudo-table recording an AUTOINCREMENT counter (migrated files)
 SEQUENCE_TABLE = "sqlite_sequence"
@@ -437,7 +439,8 @@ CREATE INDEX outcomes_height ON outcomes (height, seq);
 _OPEN_HEIGHT = ("COALESCE((SELECT CASE WHEN state_root IS NULL THEN height ELSE height + 1 "
                 "END FROM blocks ORDER BY height DESC LIMIT 1), 0)")
 
-#: schema 4: block roots, the input history, the state change log, cached account roots.
+#: schema 4: block roots, the input history, the state change log, and each account's top
+#: leaf of the state tree (a cache: a block recomputes only the accounts it touched).
 _SCHEMA_V4 = [
     "ALTER TABLE blocks ADD COLUMN state_root BLOB",
     "ALTER TABLE blocks ADD COLUMN outcomes_root BLOB",
@@ -489,11 +492,11 @@ def _log_triggers(table: str, spec: TableSpec) -> list[str]:
 
     new_row, old_row = _row_sql("NEW", spec, spec.columns), _row_sql("OLD", spec, spec.columns)
     return [
-        f"CREATE TRIGGER {table}_log_insert AFTER INSERT ON {table} BEGIN "
+        f"CREATE TRIGGER IF NOT EXISTS {table}_log_insert AFTER INSERT ON {table} BEGIN "
         + log("NEW", new_row),
-        f"CREATE TRIGGER {table}_log_update AFTER UPDATE ON {table} "
+        f"CREATE TRIGGER IF NOT EXISTS {table}_log_update AFTER UPDATE ON {table} "
         f"WHEN {old_row} IS NOT {new_row} BEGIN " + log("NEW", new_row),
-        f"CREATE TRIGGER {table}_log_delete AFTER DELETE ON {table} BEGIN "
+        f"CREATE TRIGGER IF NOT EXISTS {table}_log_delete AFTER DELETE ON {table} BEGIN "
         + log("OLD", "NULL"),
     ]
 
@@ -650,10 +653,17 @@ class SQLiteStore:
             if version != SCHEMA_VERSION:
                 raise StoreError(f"{self.path}: state schema version {version}, this OutLayer "
                                  f"reads version {SCHEMA_VERSION}")
+            self._log_state_tables()
 
     def _create_v4(self) -> None:
         for statement in _SCHEMA_V4:
             self._db.execute(statement)
+        self._log_state_tables()
+
+    def _log_state_tables(self) -> None:
+        """The state_changes triggers of every state table (also for tables added after a
+        file was made: `suspensions`)."""
+        self._init_suspensions()  # nested: joins the schema transaction
         for table, spec in STATE_TABLES.items():
             for statement in _log_triggers(table, spec):
                 self._db.execute(statement)
