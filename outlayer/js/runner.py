@@ -41,7 +41,7 @@ from outlayer.host.delta import (
     encode_suspension,
     mutable_globals,
 )
-from outlayer.host.fastcall import Fuel, context_ptr
+from outlayer.host.fastcall import Fuel, call_i32, context_ptr
 from outlayer.host.memory import GuestMemory
 from outlayer.realm.options import NATIVE_MODULE, RealmOptions
 from outlayer.vm.context import VMContext
@@ -243,19 +243,25 @@ class QuickJSRuntime:
             logic.pay_contract_loading(len(code))
             fuel.set_fuel(logic.gas.remaining_fuel())
             sess.metered = True
-            alloc = ex["ol_alloc"]
+            ctx = context_ptr(store)
+
+            def call(name: str, *args: int) -> int:
+                func = ex[name]
+                assert isinstance(func, wasmtime.Func)
+                return call_i32(ctx, func, *args)
+
             loaded = delta is not None or resume is not None
             if not loaded:
-                src = alloc(store, len(script) + 1)  # type: ignore[operator]
+                src = call("ol_alloc", len(script) + 1)
                 sess.memory.write(src, script)
-                loaded = ex["ol_load"](store, src, len(script), flags) == 0  # type: ignore
+                loaded = call("ol_load", src, len(script), flags) == 0
             if resume is not None:
-                rc = ex["ol_resume"](store)  # type: ignore[operator]
+                rc = call("ol_resume")
             elif loaded:
                 name = method.encode()
-                name_ptr = alloc(store, len(name) + 1)  # type: ignore[operator]
+                name_ptr = call("ol_alloc", len(name) + 1)
                 sess.memory.write(name_ptr, name)
-                rc = ex["ol_call"](store, name_ptr, len(name))  # type: ignore[operator]
+                rc = call("ol_call", name_ptr, len(name))
             else:
                 rc = -1
             logic.gas.sync_fuel(fuel.get_fuel())
