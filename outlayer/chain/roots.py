@@ -11,6 +11,7 @@ element moves up unchanged; the root is ``H("outlayer/merkle/root", n as u64 LE,
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
@@ -84,7 +85,7 @@ def _text(value: str | None) -> bytes:
 
 
 def account_leaf(a: Account) -> bytes:
-    code = base58.b58decode(a.code_hash) if a.code_hash else b""
+    code = _b58decode(a.code_hash) if a.code_hash else b""
     return tagged_hash("outlayer/state/account", a.account_id.encode(), u128(a.balance),
                        u128(a.locked), code, u64(a.storage_usage), u64(a.created_height),
                        _text(a.public_key), canonical_json(json.loads(a.realm)))
@@ -197,3 +198,9 @@ def block_hash(height: int, timestamp_ns: int, random_seed: bytes, prev_hash: by
                state: bytes, outcomes: bytes, inputs: bytes) -> bytes:
     return tagged_hash("outlayer/block", u64(height), u64(timestamp_ns), random_seed,
                        prev_hash, state, outcomes, inputs)
+
+
+@functools.lru_cache(maxsize=4096)
+def _b58decode(text: str) -> bytes:
+    """Code hashes repeat block after block: decode each once."""
+    return base58.b58decode(text)

@@ -525,6 +525,7 @@ class SQLiteStore:
         self._depth = 0
         self._read_only = False
         self._savepoints = 0
+        self._code_cache: dict[str, bytes] = {}
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
             self._db.execute("PRAGMA foreign_keys = ON")
@@ -875,8 +876,17 @@ class SQLiteStore:
              account.realm))
 
     def get_code(self, code_hash: str) -> bytes | None:
+        # code is content-addressed and never changes under its hash: read each once
+        cached = self._code_cache.get(code_hash)
+        if cached is not None:
+            return cached
         row = self._db.execute("SELECT code FROM code WHERE hash = ?", (code_hash,)).fetchone()
-        return None if row is None else bytes(row[0])
+        if row is None:
+            return None
+        code = bytes(row[0])
+        if len(self._code_cache) < 256:
+            self._code_cache[code_hash] = code
+        return code
 
     def put_code(self, code: bytes) -> str:
         digest = code_hash(code)

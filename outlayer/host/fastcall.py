@@ -140,3 +140,36 @@ def call_i32(ctx: int, func: wasmtime.Func, *args: int) -> int:
     if trap.value:
         raise wasmtime.Trap._from_ptr(_c.cast(trap, _c.POINTER(ffi.wasm_trap_t)))
     return int(slots[0].i32)
+
+
+_export_get = _dll["wasmtime_instance_export_get"]
+_export_get.restype = _c.c_bool
+_export_get.argtypes = [_c.c_void_p, _c.c_void_p, _c.c_char_p, _c.c_size_t, _c.c_void_p]
+
+
+class LazyExports:
+    """An instance's exports, looked up by name when first asked for.
+
+    wasmtime-py's `Instance.exports()` wraps every export up front; a snapshot module
+    exports every global (for the snapshot machinery), and a call needs four of them.
+    """
+
+    __slots__ = ("_ctx", "_instance", "_cache")
+
+    def __init__(self, store: wasmtime.Store, instance: wasmtime.Instance) -> None:
+        self._ctx = context_ptr(store)
+        self._instance = instance
+        self._cache: dict[str, object] = {}
+
+    def __getitem__(self, name: str) -> object:
+        hit = self._cache.get(name)
+        if hit is None:
+            from wasmtime._extern import wrap_extern
+
+            item = ffi.wasmtime_extern_t()
+            raw = name.encode()
+            if not _export_get(self._ctx, _c.addressof(self._instance._instance), raw,
+                               len(raw), _c.addressof(item)):
+                raise KeyError(name)
+            hit = self._cache[name] = wrap_extern(item)
+        return hit

@@ -41,7 +41,7 @@ from outlayer.host.delta import (
     encode_suspension,
     mutable_globals,
 )
-from outlayer.host.fastcall import Fuel, call_i32, context_ptr
+from outlayer.host.fastcall import Fuel, LazyExports, call_i32, context_ptr
 from outlayer.host.memory import GuestMemory
 from outlayer.realm.options import NATIVE_MODULE, RealmOptions
 from outlayer.vm.context import VMContext
@@ -229,7 +229,7 @@ class QuickJSRuntime:
         logic = sess.logic
         try:
             instance = self._pre.instantiate(store)
-            ex = instance.exports(store)
+            ex: Any = LazyExports(store, instance)
             mem = ex["memory"]
             assert isinstance(mem, wasmtime.Memory)
             if resume is not None:  # a suspended call: its memory replaces the contract's
@@ -267,7 +267,8 @@ class QuickJSRuntime:
             logic.gas.sync_fuel(fuel.get_fuel())
             if rc == CALL_SUSPENDED and suspended is not None:
                 # not metered: the host keeps the instance for the `__ol_resume` receipt
-                suspended.append(capture_suspension(store, ex, mem, *self._base_state()))
+                suspended.append(capture_suspension(store, instance.exports(store), mem,
+                                                      *self._base_state()))
                 return None
             if rc != 0:
                 return errors.InternalError(f"the guest bridge failed (code {rc}) silently")
