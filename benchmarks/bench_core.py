@@ -51,12 +51,7 @@ export function noreads(a) { let n = 0; for (let i = 0; i < a.n; i++) { if (a.k 
 """
 
 
-class _Dict(dict):  # a StorageView over a plain dict
-    def get(self, key: bytes) -> bytes | None:  # type: ignore[override]
-        return dict.get(self, key)
-
-
-def _pct(values: list[float], q: float) -> float:
+def pct(values: list[float], q: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
 
@@ -76,7 +71,7 @@ def bench_counter(calls: int) -> dict[str, float]:
             assert r.status == "success", r.error
         total = time.perf_counter() - t0
         sim.close()
-    return {"p50_ms": _pct(lat, 0.5) * 1e3, "p99_ms": _pct(lat, 0.99) * 1e3,
+    return {"p50_ms": pct(lat, 0.5) * 1e3, "p99_ms": pct(lat, 0.99) * 1e3,
             "calls_per_s": calls / total}
 
 
@@ -84,7 +79,7 @@ def _run(code: bytes, method: str, args: str) -> tuple[float, object]:
     ctx = VMContext("bench.test", "bench.test", "bench.test", input=args.encode(),
                     prepaid_gas=BIG_GAS)
     t = time.perf_counter()
-    out = runtime().run(code, method, ctx, _Dict(), BIG_PARAMS)
+    out = runtime().run(code, method, ctx, {}, BIG_PARAMS)
     dt = time.perf_counter() - t
     if out.error is not None:
         raise SystemExit(f"{method} failed: {out.error}")
@@ -123,7 +118,7 @@ def bench_storage_read(n: int = 20_000) -> float:
     args = f'{{"n": {n}, "k": 1}}'
     ctx = VMContext("bench.test", "bench.test", "bench.test", input=args.encode(),
                     prepaid_gas=BIG_GAS)
-    store = _Dict({b"k": b"hello"})
+    store = {b"k": b"hello"}
 
     def timed(method: str) -> float:
         t = time.perf_counter()
@@ -172,7 +167,7 @@ def bench_host_call(n: int = 50_000) -> float:
         mem = GuestMemory()
         mem.bind(store, inst.exports(store)["memory"])  # type: ignore[arg-type]
         ctx = VMContext("bench.test", "bench.test", "bench.test", prepaid_gas=BIG_GAS)
-        logic = VMLogic(ctx, _Dict({b"k": b"hello"}), mem, BIG_PARAMS)
+        logic = VMLogic(ctx, {b"k": b"hello"}, mem, BIG_PARAMS)
         sess = _session.Session(logic=logic, memory=mem, clock_ns=0, random_seed=bytes(32))
         sess.fuel = Fuel(context_ptr(store))
         sess.fuel.set_fuel(logic.gas.remaining_fuel())

@@ -7,7 +7,7 @@ asserts nothing. Run: .venv/bin/python benchmarks/bench_realm.py [--calls N]
 from __future__ import annotations
 
 import argparse
-import tempfile
+import sys
 import time
 from pathlib import Path
 
@@ -15,24 +15,16 @@ import wasmtime
 from rich.console import Console
 from rich.table import Table
 
-from outlayer.chain.simulator import ContractSimulator
 from outlayer.host.delta import apply_delta
 from outlayer.host.guest_build import guest_wasm_path
 from outlayer.js.runner import runtime
 from outlayer.vm.context import VMContext
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_core import bench_counter, pct  # noqa: E402  (a sibling script)
+
 ROOT = Path(__file__).resolve().parent.parent
 COUNTER = (ROOT / "examples" / "counter.js").read_bytes()
-
-
-class _Dict(dict):  # a StorageView over a plain dict
-    def get(self, key: bytes) -> bytes | None:  # type: ignore[override]
-        return dict.get(self, key)
-
-
-def _pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
 
 
 def bench_instantiate(n: int = 2000) -> dict[str, float]:
@@ -55,7 +47,7 @@ def bench_instantiate(n: int = 2000) -> dict[str, float]:
             t = time.perf_counter()
             fn()
             samples.append(time.perf_counter() - t)
-        return _pct(samples, 0.5) * 1e3
+        return pct(samples, 0.5) * 1e3
 
     def plain_inst() -> None:
         plain_pre.instantiate(wasmtime.Store(eng))
@@ -85,30 +77,11 @@ def bench_paths(n: int = 500) -> dict[str, float]:
         samples = []
         for _ in range(n):
             t = time.perf_counter()
-            o = rt.run(COUNTER, "increment", ctx, _Dict(), snapshot=snap)
+            o = rt.run(COUNTER, "increment", ctx, {}, snapshot=snap)
             samples.append(time.perf_counter() - t)
             assert o.error is None, o.error
-        out[label] = _pct(samples, 0.5) * 1e3
+        out[label] = pct(samples, 0.5) * 1e3
     return out
-
-
-def bench_committed(calls: int) -> dict[str, float]:
-    with tempfile.TemporaryDirectory() as tmp:
-        sim = ContractSimulator(execution_mode="quickjs", db_path=Path(tmp) / "state.db")
-        sim.deploy("counter.test", ROOT / "examples" / "counter.js")
-        for _ in range(20):
-            sim.call("counter.test", "increment", {})
-        lat = []
-        t0 = time.perf_counter()
-        for _ in range(calls):
-            t = time.perf_counter()
-            r = sim.call("counter.test", "increment", {})
-            lat.append(time.perf_counter() - t)
-            assert r.status == "success", r.error
-        total = time.perf_counter() - t0
-        sim.close()
-    return {"p50_ms": _pct(lat, 0.5) * 1e3, "p99_ms": _pct(lat, 0.99) * 1e3,
-            "calls_per_s": calls / total}
 
 
 def main() -> None:
@@ -137,7 +110,7 @@ def main() -> None:
         t.add_row(k, f"{v:.3f}")
     console.print(t)
 
-    c = bench_committed(opts.calls)
+    c = bench_counter(opts.calls)
     t = Table(title="counter.increment through ContractSimulator, state committed (SQLite)")
     for col in ("p50 ms", "p99 ms", "calls/s (one core)", "targets"):
         t.add_column(col)

@@ -204,7 +204,7 @@ class ChainView:
         return self._store.get_yield(account_id, bytes(data_id)) is not None
 
 
-class _AccountStorage:
+class AccountStorage:
     """Committed storage of one account as the VM reads it (`StorageView`)."""
 
     __slots__ = ("_store", "_account_id")
@@ -676,7 +676,7 @@ class ReceiptRuntime:
             kwargs["trace"] = trace
         start = time.perf_counter()
         outcome = engine.run(code, action.method_name, context,
-                             _AccountStorage(self.store, r.receiver_id), **kwargs)
+                             AccountStorage(self.store, r.receiver_id), **kwargs)
         elapsed = (time.perf_counter() - start) * 1000.0
         run = FunctionCallRun(r.id, index, action.method_name, code, context, outcome, elapsed,
                               trace)

@@ -70,6 +70,7 @@ from outlayer.chain.runtime import (
     DEFAULT_GAS_PRICE,
     MAX_SETTLE_BLOCKS,
     NO_KEY,
+    AccountStorage,
     BlockReport,
     FunctionCallRun,
     ReceiptRuntime,
@@ -112,24 +113,6 @@ class ContractCompileError(UserError):
     """The deployed source does not parse (message carries line:column)."""
 
     kind = "CompileError"
-
-
-class _AccountStorage:
-    """The committed storage of one account, as the VM reads it (`StorageView`)."""
-
-    __slots__ = ("_store", "_account_id")
-
-    def __init__(self, store: StateStore, account_id: str) -> None:
-        self._store = store
-        self._account_id = account_id
-
-    def get(self, key: bytes) -> bytes | None:
-        return self._store.storage_get(self._account_id, key)
-
-
-class _NoStorage:
-    def get(self, key: bytes) -> bytes | None:
-        return None
 
 
 class ContractSimulator:
@@ -589,7 +572,7 @@ class ContractSimulator:
                             block_height=block.height, block_timestamp=block.timestamp_ns,
                             random_seed=block.random_seed,
                             prepaid_gas=self.params.max_gas_burnt_view, is_view=True)
-        outcome = self._engine_now().run(code, _PROBE_METHOD, context, _NoStorage(),
+        outcome = self._engine_now().run(code, _PROBE_METHOD, context, {},
                                          params=self.params, limits=self.limits, realm=realm)
         if outcome.error is not None and outcome.error.kind == "CompileError":
             raise ContractCompileError(f"the contract does not compile: "
@@ -754,7 +737,7 @@ class ContractSimulator:
                 prepaid_gas=self.params.max_gas_burnt_view, random_seed=block.random_seed,
                 storage_usage=contract.storage_usage, is_view=True)
             outcome, elapsed = run_engine(engine, code, method, context,
-                                          _AccountStorage(self.store, receiver), self.params,
+                                          AccountStorage(self.store, receiver), self.params,
                                           self.limits, _realm(contract))
         return CallResult.from_outcome(outcome, code=code, method=method, context=context,
                                        elapsed_ms=elapsed)

@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from outlayer.host import wasm_binary as wb
 from outlayer.host.engine import MAX_WASM_STACK
 from outlayer.syscalls import c_header, check_table
 
@@ -498,8 +499,9 @@ def _compile(unit: _Unit, env: dict[str, str]) -> None:
 
 
 @contextlib.contextmanager
-def _build_lock(path: pathlib.Path) -> Iterator[None]:
-    """One builder per key across processes (pytest workers, a runner and the CLI at once)."""
+def file_lock(path: pathlib.Path) -> Iterator[None]:
+    """One builder/fetcher per cache entry across processes (pytest workers, a runner and
+    the CLI at once)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         import fcntl
@@ -579,11 +581,11 @@ def build_guest(*, force: bool = False, quiet: bool = False) -> pathlib.Path:
     root = cache_root()
     out_dir = _guest_dir_for(key)
     wasm = out_dir / GUEST_WASM_NAME
-    with _build_lock(root / "guest" / f"{key}.lock"):
+    with file_lock(root / "guest" / f"{key}.lock"):
         if wasm.is_file() and not force:
             return wasm
         started = time.monotonic()
-        with _build_lock(root / "src" / "fetch.lock"):  # one fetch for every key
+        with file_lock(root / "src" / "fetch.lock"):  # one fetch for every key
             upstream = _extract_upstream(_download_sdist(root), root)
         gen_dir = out_dir / "include"
         gen_dir.mkdir(parents=True, exist_ok=True)
@@ -650,86 +652,26 @@ def _check_wasm(path: pathlib.Path) -> None:
 # ------------------------------------------------------------------------- wasm reading
 
 
-def _leb(data: bytes, pos: int) -> tuple[int, int]:
-    result = shift = 0
-    while True:
-        byte = data[pos]
-        pos += 1
-        result |= (byte & 0x7F) << shift
-        shift += 7
-        if not byte & 0x80:
-            return result, pos
-
-
 def wasm_imports_exports(data: bytes) -> tuple[list[tuple[str, str]], dict[str, int]]:
-    """(imports as (module, name), exports as name -> kind) read from the binary itself.
-
-    A tiny reader instead of compiling with wasmtime: the build check stays fast and does
-    not depend on the engine configuration of the host.
-    """
-    if data[:8] != b"\0asm\1\0\0\0":
-        raise GuestBuildError("not a wasm module (bad magic/version)")
-    imports: list[tuple[str, str]] = []
-    exports: dict[str, int] = {}
-    pos = 8
-
-    def name(p: int) -> tuple[str, int]:
-        n, p = _leb(data, p)
-        return data[p:p + n].decode(), p + n
-
-    while pos < len(data):
-        section = data[pos]
-        size, pos = _leb(data, pos + 1)
-        end = pos + size
-        if section == 2:
-            count, p = _leb(data, pos)
-            for _ in range(count):
-                mod, p = name(p)
-                field, p = name(p)
-                kind = data[p]
-                p += 1
-                if kind == 0:  # func: type index
-                    _, p = _leb(data, p)
-                elif kind in (1, 2):  # table: reftype + limits; memory: limits
-                    if kind == 1:
-                        p += 1
-                    flags, p = _leb(data, p)
-                    _, p = _leb(data, p)
-                    if flags & 1:
-                        _, p = _leb(data, p)
-                elif kind == 3:  # global: valtype + mut
-                    p += 2
-                else:
-                    raise GuestBuildError(f"unknown import kind {kind}")
-                imports.append((mod, field))
-        elif section == 7:
-            count, p = _leb(data, pos)
-            for _ in range(count):
-                field, p = name(p)
-                kind = data[p]
-                _, p = _leb(data, p + 1)
-                exports[field] = kind
-        pos = end
-    return imports, exports
+    """(imports as (module, name), exports as name -> kind) read from the binary itself:
+    no compilation, so the build check stays fast and independent of the engine."""
+    try:
+        mod = wb.parse(data)
+        return ([(i.module, i.field) for i in wb.imports(mod)],
+                {e.name: e.kind for e in wb.exports(mod)})
+    except wb.WasmFormatError as exc:
+        raise GuestBuildError(f"not a readable wasm module: {exc}") from exc
 
 
 def strip_debug_sections(data: bytes) -> bytes:
     """The module without its `.debug_*` custom sections (DWARF); everything else as is."""
-    if data[:8] != b"\0asm\1\0\0\0":
-        raise GuestBuildError("not a wasm module (bad magic/version)")
-    out = [data[:8]]
-    pos = 8
-    while pos < len(data):
-        start = pos
-        section = data[pos]
-        size, body = _leb(data, pos + 1)
-        pos = body + size
-        if section == 0:
-            n, p = _leb(data, body)
-            if data[p:p + n].startswith(b".debug"):
-                continue
-        out.append(data[start:pos])
-    return b"".join(out)
+    try:
+        mod = wb.parse(data)
+    except wb.WasmFormatError as exc:
+        raise GuestBuildError(f"not a readable wasm module: {exc}") from exc
+    mod.sections = [sec for sec in mod.sections
+                    if not (sec.custom_name or "").startswith(".debug")]
+    return mod.encode()
 
 
 def wasi_imports(path: pathlib.Path | None = None) -> list[str]:

@@ -28,18 +28,6 @@ from outlayer.vm.params import DEFAULT_PARAMS, Params
 ExecutionResult = CallResult
 
 
-class _DictStorage:
-    """A `StorageView` over a plain dict."""
-
-    __slots__ = ("_data",)
-
-    def __init__(self, data: Mapping[bytes, bytes]) -> None:
-        self._data = data
-
-    def get(self, key: bytes) -> bytes | None:
-        return self._data.get(key)
-
-
 class QuickJSExecutor:
     """Runs JS contract methods in the QuickJS guest with ephemeral state."""
 
@@ -91,7 +79,7 @@ class QuickJSExecutor:
             random_seed=blocks.block_seed(blocks.CHAIN_SEED, height),
             storage_usage=usage, is_view=is_view)
         outcome, elapsed = run_engine(self._engine, code, method_name, context,
-                                      _DictStorage(initial), self.params, self.limits,
+                                      initial, self.params, self.limits,  # a dict is a StorageView
                                       self.realm)
         return CallResult.from_outcome(outcome, code=code, method=method_name, context=context,
                                        elapsed_ms=elapsed)

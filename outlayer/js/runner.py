@@ -36,7 +36,6 @@ from outlayer.host.delta import (
     Delta,
     apply_delta,
     capture_delta,
-    capture_suspension,
     decode_suspension,
     encode_suspension,
     mutable_globals,
@@ -267,8 +266,8 @@ class QuickJSRuntime:
             logic.gas.sync_fuel(fuel.get_fuel())
             if rc == CALL_SUSPENDED and suspended is not None:
                 # not metered: the host keeps the instance for the `__ol_resume` receipt
-                suspended.append(capture_suspension(store, instance.exports(store), mem,
-                                                      *self._base_state()))
+                suspended.append(capture_delta(store, instance.exports(store), mem,
+                                               *self._base_state()))
                 return None
             if rc != 0:
                 return errors.InternalError(f"the guest bridge failed (code {rc}) silently")
@@ -285,13 +284,8 @@ class QuickJSRuntime:
 
 def _refused(context: VMContext, params: Params, exc: errors.HostError) -> VMOutcome:
     """The outcome of a call whose contract never reached the guest (it does not compile)."""
-    logic = VMLogic(context, _Empty(), GuestMemory(), params)
+    logic = VMLogic(context, {}, GuestMemory(), params)
     return logic.outcome(exc)
-
-
-class _Empty:
-    def get(self, key: bytes) -> bytes | None:
-        return None
 
 
 def _shift_line1(error: errors.HostError, offset: int) -> errors.HostError:

@@ -25,11 +25,11 @@ import subprocess
 import sys
 import tarfile
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from outlayer.host.engine import cache_root
-from outlayer.host.guest_build import GuestBuildError
+from outlayer.host.guest_build import GuestBuildError, file_lock
 
 
 @dataclass(frozen=True)
@@ -255,23 +255,6 @@ def _extract(pin: NpmPin, tgz: pathlib.Path, report: Callable[[str], None]) -> p
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return dest
-
-
-@contextlib.contextmanager
-def file_lock(path: pathlib.Path) -> Iterator[None]:
-    """One fetcher per package across processes (pytest workers, the CLI and a runner)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        import fcntl
-    except ImportError:  # not POSIX: the atomic renames still keep the cache consistent
-        yield
-        return
-    with path.open("w") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def ensure(pin: NpmPin, *, report: Callable[[str], None] | None = None) -> pathlib.Path:

@@ -177,7 +177,7 @@ def run_tool(text: str) -> dict[str, Any]:
     # scripts, it takes this flag to keep native-module evaluation
     extra = {"native_module": True} if "native_module" in inspect.signature(rt.run).parameters \
         else {}
-    outcome = rt.run(code, TOOL_METHOD, context, _NoStorage(), params, TOOL_LIMITS, **extra)
+    outcome = rt.run(code, TOOL_METHOD, context, {}, params, TOOL_LIMITS, **extra)
     if outcome.error is not None or outcome.return_data is None:
         kind = outcome.error.kind if outcome.error else "NoResult"
         message = outcome.error.message if outcome.error else "the tool returned nothing"
@@ -190,11 +190,6 @@ def run_tool(text: str) -> dict[str, Any]:
     if not isinstance(result, dict):
         raise errors.InternalError("the deploy-time transform returned no object")
     return result
-
-
-class _NoStorage:
-    def get(self, key: bytes) -> bytes | None:
-        return None
 
 
 def _cached_result(source: bytes, text: str) -> dict[str, Any]:

@@ -53,22 +53,14 @@ def dev_public_key(account_id: str) -> str:
 
 
 @dataclass
-class TxResult:
-    """A transaction's final result (near-workspaces' ExecutionFinalResult)."""
+class _Result:
+    """What transactions and views share: status, value, error, logs."""
 
     raw: CallResult
 
     @property
-    def is_success(self) -> bool:
-        return self.raw.ok
-
-    @property
-    def is_failure(self) -> bool:
-        return not (self.raw.ok or self.raw.pending)
-
-    @property
     def status(self) -> str:
-        """"success", "failure", or "pending" (waits on a yield resume)."""
+        """"success", "failure", or (transactions only) "pending": waits on a yield resume."""
         return self.raw.status
 
     @property
@@ -77,14 +69,11 @@ class TxResult:
         return self.raw.result
 
     def json(self) -> Any:
-        """The return value; raises TransactionFailed when the transaction failed."""
-        return self.unwrap().raw.result
-
-    def unwrap(self) -> TxResult:
+        """The return value; raises TransactionFailed when the call failed."""
         if not self.raw.ok:
             error = self.raw.error or {"kind": self.raw.status, "message": ""}
             raise TransactionFailed(f"{error['kind']}: {error['message']}")
-        return self
+        return self.raw.result
 
     @property
     def error(self) -> dict[str, str] | None:
@@ -94,6 +83,28 @@ class TxResult:
     def logs(self) -> list[str]:
         """Every receipt's logs, in execution order."""
         return self.raw.logs
+
+    @property
+    def state_changes(self) -> dict[str, str | None]:
+        """What the called method wrote (always empty for a view)."""
+        return self.raw.state_changes
+
+
+@dataclass
+class TxResult(_Result):
+    """A transaction's final result (near-workspaces' ExecutionFinalResult)."""
+
+    @property
+    def is_success(self) -> bool:
+        return self.raw.ok
+
+    @property
+    def is_failure(self) -> bool:
+        return not (self.raw.ok or self.raw.pending)
+
+    def unwrap(self) -> TxResult:
+        self.json()
+        return self
 
     @property
     def receipt_failures(self) -> list[dict[str, Any]]:
@@ -112,10 +123,6 @@ class TxResult:
     def gas_burnt(self) -> int:
         """The called method's own run (total_gas_burnt covers the whole transaction)."""
         return self.raw.gas_burnt
-
-    @property
-    def state_changes(self) -> dict[str, str | None]:
-        return self.raw.state_changes
 
     @property
     def outcome(self) -> FinalOutcome:
@@ -138,42 +145,12 @@ class TxResult:
 
 
 @dataclass
-class ViewResult:
+class ViewResult(_Result):
     """A view call's result."""
-
-    raw: CallResult
 
     @property
     def ok(self) -> bool:
         return self.raw.ok
-
-    @property
-    def status(self) -> str:
-        """"success" or "failure"."""
-        return self.raw.status
-
-    @property
-    def result(self) -> Any:
-        return self.raw.result
-
-    @property
-    def state_changes(self) -> dict[str, str | None]:
-        """Always empty: a view cannot write."""
-        return self.raw.state_changes
-
-    def json(self) -> Any:
-        if not self.raw.ok:
-            error = self.raw.error or {"kind": "Failure", "message": ""}
-            raise TransactionFailed(f"{error['kind']}: {error['message']}")
-        return self.raw.result
-
-    @property
-    def error(self) -> dict[str, str] | None:
-        return self.raw.error
-
-    @property
-    def logs(self) -> list[str]:
-        return self.raw.logs
 
 
 class Account:
