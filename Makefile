@@ -5,11 +5,14 @@ BIN := $(VENV)/bin
 
 .PHONY: setup demo test lint bench
 
-## setup: Python deps (pinned), then fetch + verify + build the QuickJS guest (cached)
+## setup: Python deps (pinned), the QuickJS guest (fetched, verified, built, cached), the
+## npm projects (from their locks) and Debian's chromium for the browser tests
 setup:
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	$(BIN)/outlayer build-guest
+	./scripts/setup_npm.sh
+	./scripts/setup_system.sh
 
 ## demo: the counter contract, deployed and called on the embedded SQLite state
 demo:

@@ -1,0 +1,1 @@
+"""The OutLayer node: NEAR JSON-RPC and the web playground over one chain (`outlayer serve`)."""
