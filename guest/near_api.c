@@ -594,6 +594,825 @@ static JSValue js_string_to_bytes(JSContext *ctx, JSValueConst this_val, int arg
     return v;
 }
 
+/* -------------------------------------------------------------- near-sdk-js `env` */
+
+/*
+ * The `env` global of near-sdk-js 2.0.0 contracts: NEAR's host functions under their own
+ * names, one JS value per (len, ptr) pair, as near-sdk-js's wasm builder exposes them
+ * (docs/NEAR_SDK_JS.md). Registers are the host's own (any u64 id, NEAR's limits and gas),
+ * so what an sdk-js contract pays for a host call is what a NEAR wasm contract pays.
+ * Bytes are Uint8Array (strings accepted too, as UTF-8); u64 and u128 results are BigInt;
+ * u64/u128 arguments are a BigInt or a non-negative integer Number. Only the realm prelude
+ * hands `env` to a contract (near-sdk-js bundles only); it is frozen like `near`.
+ */
+
+/* Bytes of a Uint8Array or a string (UTF-8) argument; release with bytes_free. */
+static int env_bytes(JSContext *ctx, JSValueConst v, ol_bytes *out, const char *fn,
+                     const char *arg)
+{
+    out->cstr = NULL;
+    out->ptr = empty_bytes;
+    out->len = 0;
+    if (JS_IsObject(v)) {
+        int t = JS_GetTypedArrayType(v);
+        if (t == JS_TYPED_ARRAY_UINT8 || t == JS_TYPED_ARRAY_UINT8C) {
+            size_t n = 0;
+            uint8_t *p = JS_GetUint8Array(ctx, &n, v);
+            if (!p)
+                return JS_HasException(ctx) ? -1 : 0;
+            out->ptr = p;
+            out->len = n;
+            return 0;
+        }
+    } else if (JS_IsString(v)) {
+        size_t n;
+        const char *s = JS_ToCStringLen(ctx, &n, v);
+        if (!s)
+            return -1;
+        out->cstr = s;
+        out->ptr = (const uint8_t *)s;
+        out->len = n;
+        return 0;
+    }
+    JS_ThrowTypeError(ctx, "env.%s: expected a Uint8Array for '%s'", fn, arg);
+    return -1;
+}
+
+/* String(v) as UTF-8 (account ids, method names, log text); release with bytes_free. */
+static int env_text(JSContext *ctx, JSValueConst v, ol_bytes *out)
+{
+    JSValue str;
+    size_t n;
+    const char *s;
+
+    out->cstr = NULL;
+    if (JS_IsString(v)) {
+        str = JS_DupValue(ctx, v);
+    } else {
+        /* String(v), as near-sdk-js's builder converts (symbols do not throw) */
+        str = JS_Call(ctx, ol_string_ctor, JS_UNDEFINED, 1, &v);
+        if (JS_IsException(str))
+            return -1;
+    }
+    s = JS_ToCStringLen(ctx, &n, str);
+    JS_FreeValue(ctx, str);
+    if (!s)
+        return -1;
+    out->cstr = s;
+    out->ptr = (const uint8_t *)s;
+    out->len = n;
+    return 0;
+}
+
+/* A u64: a BigInt (taken modulo 2^64, as near-sdk-js passes u64::MAX - 1n) or a
+   non-negative integer Number. */
+static int env_u64(JSContext *ctx, JSValueConst v, uint64_t *out, const char *fn,
+                   const char *arg)
+{
+    if (JS_IsBigInt(v))
+        return JS_ToBigUint64(ctx, out, v) ? -1 : 0;
+    if (JS_IsNumber(v)) {
+        double d;
+        if (JS_ToFloat64(ctx, &d, v))
+            return -1;
+        if (d >= 0 && d < 18446744073709551616.0 && d == trunc(d)) {
+            *out = (uint64_t)d;
+            return 0;
+        }
+    }
+    JS_ThrowTypeError(ctx, "env.%s: expected a u64 (a BigInt or a non-negative integer) for "
+                           "'%s'", fn, arg);
+    return -1;
+}
+
+/* A u128 (yoctoNEAR), little-endian into out[16]: a BigInt from 0 to 2^128 - 1 or a
+   non-negative integer Number. */
+static int env_u128(JSContext *ctx, JSValueConst v, uint8_t out[16], const char *fn,
+                    const char *arg)
+{
+    unsigned __int128 acc = 0;
+    uint64_t lo, hi;
+
+    if (JS_IsBigInt(v)) {
+        const unsigned __int128 max = ~(unsigned __int128)0;
+        size_t n, i;
+        int ok;
+        const char *s = JS_ToCStringLen(ctx, &n, v); /* a BigInt prints in decimal */
+        if (!s)
+            return -1;
+        ok = n > 0 && n <= 39;
+        for (i = 0; ok && i < n; i++) {
+            unsigned d = (unsigned)(s[i] - '0');
+            if (s[i] < '0' || s[i] > '9' || acc > (max - d) / 10)
+                ok = 0;
+            else
+                acc = acc * 10 + d;
+        }
+        JS_FreeCString(ctx, s);
+        if (!ok) {
+            JS_ThrowRangeError(ctx, "env.%s: '%s' must be a u128 (0 to 2^128 - 1)", fn, arg);
+            return -1;
+        }
+    } else {
+        uint64_t u;
+        if (env_u64(ctx, v, &u, fn, arg))
+            return -1;
+        acc = u;
+    }
+    lo = (uint64_t)acc;
+    hi = (uint64_t)(acc >> 64);
+    memcpy(out, &lo, 8); /* wasm is little-endian */
+    memcpy(out + 8, &hi, 8);
+    return 0;
+}
+
+/* read_register(id): a Uint8Array, or undefined when the register is unset. */
+static JSValue env_read_register(JSContext *ctx, JSValueConst this_val, int argc,
+                                 JSValueConst *argv)
+{
+    uint64_t id, len;
+    uint8_t *buf;
+    JSValue v;
+
+    if (env_u64(ctx, argv[0], &id, "read_register", "register_id"))
+        return JS_EXCEPTION;
+    len = ol_register_len(id);
+    if (len == UINT64_MAX)
+        return JS_UNDEFINED;
+    if (len > 0x7fffffff)
+        return JS_ThrowRangeError(ctx, "env.read_register: register value too large");
+    if (len <= OL_SCRATCH_SIZE) {
+        if (len)
+            ol_read_register(id, OL_PTR(scratch));
+        return JS_NewUint8ArrayCopy(ctx, scratch, (size_t)len);
+    }
+    buf = js_malloc(ctx, (size_t)len);
+    if (!buf)
+        return JS_EXCEPTION;
+    ol_read_register(id, OL_PTR(buf));
+    v = JS_NewUint8ArrayCopy(ctx, buf, (size_t)len);
+    js_free(ctx, buf);
+    return v;
+}
+
+static JSValue env_write_register(JSContext *ctx, JSValueConst this_val, int argc,
+                                  JSValueConst *argv)
+{
+    uint64_t id;
+    ol_bytes data;
+
+    if (env_u64(ctx, argv[0], &id, "write_register", "register_id") ||
+        env_bytes(ctx, argv[1], &data, "write_register", "data"))
+        return JS_EXCEPTION;
+    ol_write_register(id, data.len, OL_PTR(data.ptr));
+    bytes_free(ctx, &data);
+    return JS_UNDEFINED;
+}
+
+/* Host functions of one register argument (the result goes there). */
+enum { EREG_CURRENT, EREG_SIGNER, EREG_SIGNER_PK, EREG_PREDECESSOR, EREG_INPUT,
+       EREG_RANDOM_SEED };
+static const char *const ereg_names[] = {"current_account_id", "signer_account_id",
+    "signer_account_pk", "predecessor_account_id", "input", "random_seed"};
+
+static JSValue env_into_register(JSContext *ctx, JSValueConst this_val, int argc,
+                                 JSValueConst *argv, int which)
+{
+    uint64_t id;
+
+    if (env_u64(ctx, argv[0], &id, ereg_names[which], "register_id"))
+        return JS_EXCEPTION;
+    switch (which) {
+    case EREG_CURRENT:
+        ol_current_account_id(id);
+        break;
+    case EREG_SIGNER:
+        ol_signer_account_id(id);
+        break;
+    case EREG_SIGNER_PK:
+        ol_signer_account_pk(id);
+        break;
+    case EREG_PREDECESSOR:
+        ol_predecessor_account_id(id);
+        break;
+    case EREG_INPUT:
+        ol_input(id);
+        break;
+    default:
+        ol_random_seed(id);
+        break;
+    }
+    return JS_UNDEFINED;
+}
+
+/* Host functions without arguments that return a u64. */
+enum { EU64_REGISTER_LEN = -1, EU64_BLOCK_INDEX, EU64_BLOCK_TIMESTAMP, EU64_EPOCH_HEIGHT,
+       EU64_STORAGE_USAGE, EU64_PREPAID_GAS, EU64_USED_GAS, EU64_PROMISE_RESULTS_COUNT };
+
+static JSValue env_u64_result(JSContext *ctx, JSValueConst this_val, int argc,
+                              JSValueConst *argv, int which)
+{
+    uint64_t v;
+    switch (which) {
+    case EU64_REGISTER_LEN:
+        if (env_u64(ctx, argv[0], &v, "register_len", "register_id"))
+            return JS_EXCEPTION;
+        v = ol_register_len(v);
+        break;
+    case EU64_BLOCK_INDEX:
+        v = ol_block_index();
+        break;
+    case EU64_BLOCK_TIMESTAMP:
+        v = ol_block_timestamp();
+        break;
+    case EU64_EPOCH_HEIGHT:
+        v = ol_epoch_height();
+        break;
+    case EU64_STORAGE_USAGE:
+        v = ol_storage_usage();
+        break;
+    case EU64_PREPAID_GAS:
+        v = ol_prepaid_gas();
+        break;
+    case EU64_USED_GAS:
+        v = ol_used_gas();
+        break;
+    default:
+        v = ol_promise_results_count();
+        break;
+    }
+    return JS_NewBigUint64(ctx, v);
+}
+
+/* Host functions that write a u128 to memory: returned as a BigInt. */
+enum { EU128_ACCOUNT_BALANCE, EU128_LOCKED_BALANCE, EU128_ATTACHED_DEPOSIT,
+       EU128_VALIDATOR_TOTAL_STAKE, EU128_VALIDATOR_STAKE };
+
+static JSValue env_u128_result(JSContext *ctx, JSValueConst this_val, int argc,
+                               JSValueConst *argv, int which)
+{
+    uint8_t b[16] __attribute__((aligned(16)));
+    ol_bytes account;
+
+    memset(b, 0, sizeof(b));
+    switch (which) {
+    case EU128_ACCOUNT_BALANCE:
+        ol_account_balance(OL_PTR(b));
+        break;
+    case EU128_LOCKED_BALANCE:
+        ol_account_locked_balance(OL_PTR(b));
+        break;
+    case EU128_ATTACHED_DEPOSIT:
+        ol_attached_deposit(OL_PTR(b));
+        break;
+    case EU128_VALIDATOR_TOTAL_STAKE:
+        ol_validator_total_stake(OL_PTR(b));
+        break;
+    default:
+        if (env_text(ctx, argv[0], &account))
+            return JS_EXCEPTION;
+        ol_validator_stake(account.len, OL_PTR(account.ptr), OL_PTR(b));
+        bytes_free(ctx, &account);
+        break;
+    }
+    return new_u128(ctx, b);
+}
+
+/* (data, register_id): the hashes and the alt_bn128 group operations. */
+enum { EHASH_SHA256, EHASH_KECCAK256, EHASH_KECCAK512, EHASH_RIPEMD160, EHASH_G1_MULTIEXP,
+       EHASH_G1_SUM };
+static const char *const ehash_names[] = {"sha256", "keccak256", "keccak512", "ripemd160",
+    "alt_bn128_g1_multiexp", "alt_bn128_g1_sum"};
+
+static JSValue env_hash(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv,
+                        int which)
+{
+    ol_bytes data;
+    uint64_t id;
+
+    if (env_u64(ctx, argv[1], &id, ehash_names[which], "register_id") ||
+        env_bytes(ctx, argv[0], &data, ehash_names[which], "value"))
+        return JS_EXCEPTION;
+    switch (which) {
+    case EHASH_SHA256:
+        ol_sha256(data.len, OL_PTR(data.ptr), id);
+        break;
+    case EHASH_KECCAK256:
+        ol_keccak256(data.len, OL_PTR(data.ptr), id);
+        break;
+    case EHASH_KECCAK512:
+        ol_keccak512(data.len, OL_PTR(data.ptr), id);
+        break;
+    case EHASH_RIPEMD160:
+        ol_ripemd160(data.len, OL_PTR(data.ptr), id);
+        break;
+    case EHASH_G1_MULTIEXP:
+        ol_alt_bn128_g1_multiexp(data.len, OL_PTR(data.ptr), id);
+        break;
+    default:
+        ol_alt_bn128_g1_sum(data.len, OL_PTR(data.ptr), id);
+        break;
+    }
+    bytes_free(ctx, &data);
+    return JS_UNDEFINED;
+}
+
+static JSValue env_pairing_check(JSContext *ctx, JSValueConst this_val, int argc,
+                                 JSValueConst *argv)
+{
+    ol_bytes data;
+    uint64_t r;
+
+    if (env_bytes(ctx, argv[0], &data, "alt_bn128_pairing_check", "value"))
+        return JS_EXCEPTION;
+    r = ol_alt_bn128_pairing_check(data.len, OL_PTR(data.ptr));
+    bytes_free(ctx, &data);
+    return JS_NewBigUint64(ctx, r);
+}
+
+/* ecrecover(hash, sig, v, malleability_flag, register_id) -> 1n | 0n */
+static JSValue env_ecrecover(JSContext *ctx, JSValueConst this_val, int argc,
+                             JSValueConst *argv)
+{
+    ol_bytes hash, sig;
+    uint64_t v, flag, id, r;
+
+    if (env_u64(ctx, argv[2], &v, "ecrecover", "v") ||
+        env_u64(ctx, argv[3], &flag, "ecrecover", "malleability_flag") ||
+        env_u64(ctx, argv[4], &id, "ecrecover", "register_id") ||
+        env_bytes(ctx, argv[0], &hash, "ecrecover", "hash"))
+        return JS_EXCEPTION;
+    if (env_bytes(ctx, argv[1], &sig, "ecrecover", "sig")) {
+        bytes_free(ctx, &hash);
+        return JS_EXCEPTION;
+    }
+    r = ol_ecrecover(hash.len, OL_PTR(hash.ptr), sig.len, OL_PTR(sig.ptr), v, flag, id);
+    bytes_free(ctx, &hash);
+    bytes_free(ctx, &sig);
+    return JS_NewBigUint64(ctx, r);
+}
+
+/* (bytes): value_return, panic_utf8, log_utf8, log_utf16; log(text) and panic(text?). */
+enum { EOUT_VALUE_RETURN, EOUT_PANIC_UTF8, EOUT_LOG_UTF8, EOUT_LOG_UTF16, EOUT_LOG,
+       EOUT_PANIC };
+static const char *const eout_names[] = {"value_return", "panic_utf8", "log_utf8",
+    "log_utf16", "log", "panic"};
+
+static JSValue env_output(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv,
+                          int which)
+{
+    ol_bytes data;
+    int r;
+
+    if (which == EOUT_PANIC && argc == 0) {
+        ol_panic();
+        __builtin_trap(); /* the host ends the call inside the syscall */
+    }
+    r = which >= EOUT_LOG ? env_text(ctx, argv[0], &data)
+                          : env_bytes(ctx, argv[0], &data, eout_names[which], "value");
+    if (r)
+        return JS_EXCEPTION;
+    switch (which) {
+    case EOUT_VALUE_RETURN:
+        ol_value_return(data.len, OL_PTR(data.ptr));
+        break;
+    case EOUT_LOG_UTF8:
+    case EOUT_LOG:
+        ol_log_utf8(data.len, OL_PTR(data.ptr));
+        break;
+    case EOUT_LOG_UTF16:
+        ol_log_utf16(data.len, OL_PTR(data.ptr));
+        break;
+    default: /* panic_utf8, panic(text) */
+        ol_panic_utf8(data.len, OL_PTR(data.ptr));
+        __builtin_trap();
+    }
+    bytes_free(ctx, &data);
+    return JS_UNDEFINED;
+}
+
+/* ------------------------------------------------------------ env: promises */
+
+static JSValue env_promise_create(JSContext *ctx, JSValueConst this_val, int argc,
+                                  JSValueConst *argv, int then)
+{
+    const char *fn = then ? "promise_then" : "promise_create";
+    JSValueConst *a = argv + then;
+    uint8_t amount[16] __attribute__((aligned(16)));
+    uint64_t dep = 0, gas, index;
+    ol_bytes account, method, args;
+
+    if ((then && env_u64(ctx, argv[0], &dep, fn, "promise_index")) ||
+        env_u128(ctx, a[3], amount, fn, "amount") || env_u64(ctx, a[4], &gas, fn, "gas"))
+        return JS_EXCEPTION;
+    if (env_text(ctx, a[0], &account))
+        return JS_EXCEPTION;
+    if (env_text(ctx, a[1], &method)) {
+        bytes_free(ctx, &account);
+        return JS_EXCEPTION;
+    }
+    if (env_bytes(ctx, a[2], &args, fn, "arguments")) {
+        bytes_free(ctx, &account);
+        bytes_free(ctx, &method);
+        return JS_EXCEPTION;
+    }
+    if (then)
+        index = ol_promise_then(dep, account.len, OL_PTR(account.ptr), method.len,
+                                OL_PTR(method.ptr), args.len, OL_PTR(args.ptr), OL_PTR(amount),
+                                gas);
+    else
+        index = ol_promise_create(account.len, OL_PTR(account.ptr), method.len,
+                                  OL_PTR(method.ptr), args.len, OL_PTR(args.ptr),
+                                  OL_PTR(amount), gas);
+    bytes_free(ctx, &account);
+    bytes_free(ctx, &method);
+    bytes_free(ctx, &args);
+    return JS_NewBigUint64(ctx, index);
+}
+
+/* promise_and(...indices) */
+static JSValue env_promise_and(JSContext *ctx, JSValueConst this_val, int argc,
+                               JSValueConst *argv)
+{
+    uint64_t *indices, index;
+    int i;
+
+    indices = js_malloc(ctx, sizeof(*indices) * (size_t)(argc ? argc : 1));
+    if (!indices)
+        return JS_EXCEPTION;
+    for (i = 0; i < argc; i++) {
+        if (env_u64(ctx, argv[i], &indices[i], "promise_and", "promise_index")) {
+            js_free(ctx, indices);
+            return JS_EXCEPTION;
+        }
+    }
+    index = ol_promise_and(OL_PTR(indices), (uint64_t)argc);
+    js_free(ctx, indices);
+    return JS_NewBigUint64(ctx, index);
+}
+
+/* promise_batch_create(account_id), promise_batch_then(index, account_id) */
+static JSValue env_promise_batch(JSContext *ctx, JSValueConst this_val, int argc,
+                                 JSValueConst *argv, int then)
+{
+    uint64_t dep = 0, index;
+    ol_bytes account;
+
+    if (then && env_u64(ctx, argv[0], &dep, "promise_batch_then", "promise_index"))
+        return JS_EXCEPTION;
+    if (env_text(ctx, argv[then], &account))
+        return JS_EXCEPTION;
+    index = then ? ol_promise_batch_then(dep, account.len, OL_PTR(account.ptr))
+                 : ol_promise_batch_create(account.len, OL_PTR(account.ptr));
+    bytes_free(ctx, &account);
+    return JS_NewBigUint64(ctx, index);
+}
+
+enum { EACT_CREATE_ACCOUNT, EACT_DEPLOY_CONTRACT, EACT_FUNCTION_CALL,
+       EACT_FUNCTION_CALL_WEIGHT, EACT_TRANSFER, EACT_STAKE, EACT_ADD_FULL_ACCESS_KEY,
+       EACT_ADD_FUNCTION_CALL_KEY, EACT_DELETE_KEY, EACT_DELETE_ACCOUNT, EACT_PROMISE_RETURN };
+static const char *const eact_names[] = {"promise_batch_action_create_account",
+    "promise_batch_action_deploy_contract", "promise_batch_action_function_call",
+    "promise_batch_action_function_call_weight", "promise_batch_action_transfer",
+    "promise_batch_action_stake", "promise_batch_action_add_key_with_full_access",
+    "promise_batch_action_add_key_with_function_call", "promise_batch_action_delete_key",
+    "promise_batch_action_delete_account", "promise_return"};
+
+/* The batch actions and promise_return: (promise_index, ...) -> undefined. Byte and text
+   arguments in s[], u64s in u[], amounts in amount. */
+static JSValue env_action(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv,
+                          int which)
+{
+    const char *fn = eact_names[which];
+    uint8_t amount[16] __attribute__((aligned(16)));
+    uint64_t p, u[2] = {0, 0};
+    ol_bytes s[3];
+    int ns = 0, i, bad = 0;
+
+    memset(amount, 0, sizeof(amount));
+    if (env_u64(ctx, argv[0], &p, fn, "promise_index"))
+        return JS_EXCEPTION;
+    /* numbers first: they cannot leave anything to free */
+    switch (which) {
+    case EACT_FUNCTION_CALL:
+    case EACT_FUNCTION_CALL_WEIGHT:
+        bad = env_u128(ctx, argv[3], amount, fn, "amount") ||
+              env_u64(ctx, argv[4], &u[0], fn, "gas") ||
+              (which == EACT_FUNCTION_CALL_WEIGHT && env_u64(ctx, argv[5], &u[1], fn, "weight"));
+        break;
+    case EACT_TRANSFER:
+    case EACT_STAKE:
+        bad = env_u128(ctx, argv[1], amount, fn, "amount");
+        break;
+    case EACT_ADD_FULL_ACCESS_KEY:
+        bad = env_u64(ctx, argv[2], &u[0], fn, "nonce");
+        break;
+    case EACT_ADD_FUNCTION_CALL_KEY:
+        bad = env_u64(ctx, argv[2], &u[0], fn, "nonce") ||
+              env_u128(ctx, argv[3], amount, fn, "allowance");
+        break;
+    default:
+        break;
+    }
+    if (bad)
+        return JS_EXCEPTION;
+    switch (which) {
+    case EACT_DEPLOY_CONTRACT:
+        bad = env_bytes(ctx, argv[1], &s[ns++], fn, "code");
+        break;
+    case EACT_FUNCTION_CALL:
+    case EACT_FUNCTION_CALL_WEIGHT:
+        bad = env_text(ctx, argv[1], &s[ns++]);
+        if (!bad)
+            bad = env_bytes(ctx, argv[2], &s[ns++], fn, "arguments");
+        break;
+    case EACT_STAKE:
+        bad = env_bytes(ctx, argv[2], &s[ns++], fn, "public_key");
+        break;
+    case EACT_ADD_FULL_ACCESS_KEY:
+    case EACT_DELETE_KEY:
+        bad = env_bytes(ctx, argv[1], &s[ns++], fn, "public_key");
+        break;
+    case EACT_ADD_FUNCTION_CALL_KEY:
+        bad = env_bytes(ctx, argv[1], &s[ns++], fn, "public_key");
+        if (!bad)
+            bad = env_text(ctx, argv[4], &s[ns++]);
+        if (!bad)
+            bad = env_text(ctx, argv[5], &s[ns++]);
+        break;
+    case EACT_DELETE_ACCOUNT:
+        bad = env_text(ctx, argv[1], &s[ns++]);
+        break;
+    default:
+        break;
+    }
+    if (bad) {
+        for (i = 0; i < ns; i++) /* the one that failed holds nothing */
+            bytes_free(ctx, &s[i]);
+        return JS_EXCEPTION;
+    }
+    switch (which) {
+    case EACT_CREATE_ACCOUNT:
+        ol_promise_batch_action_create_account(p);
+        break;
+    case EACT_DEPLOY_CONTRACT:
+        ol_promise_batch_action_deploy_contract(p, s[0].len, OL_PTR(s[0].ptr));
+        break;
+    case EACT_FUNCTION_CALL:
+        ol_promise_batch_action_function_call(p, s[0].len, OL_PTR(s[0].ptr), s[1].len,
+                                              OL_PTR(s[1].ptr), OL_PTR(amount), u[0]);
+        break;
+    case EACT_FUNCTION_CALL_WEIGHT:
+        ol_promise_batch_action_function_call_weight(p, s[0].len, OL_PTR(s[0].ptr), s[1].len,
+                                                     OL_PTR(s[1].ptr), OL_PTR(amount), u[0],
+                                                     u[1]);
+        break;
+    case EACT_TRANSFER:
+        ol_promise_batch_action_transfer(p, OL_PTR(amount));
+        break;
+    case EACT_STAKE:
+        ol_promise_batch_action_stake(p, OL_PTR(amount), s[0].len, OL_PTR(s[0].ptr));
+        break;
+    case EACT_ADD_FULL_ACCESS_KEY:
+        ol_promise_batch_action_add_key_with_full_access(p, s[0].len, OL_PTR(s[0].ptr), u[0]);
+        break;
+    case EACT_ADD_FUNCTION_CALL_KEY:
+        ol_promise_batch_action_add_key_with_function_call(
+            p, s[0].len, OL_PTR(s[0].ptr), u[0], OL_PTR(amount), s[1].len, OL_PTR(s[1].ptr),
+            s[2].len, OL_PTR(s[2].ptr));
+        break;
+    case EACT_DELETE_KEY:
+        ol_promise_batch_action_delete_key(p, s[0].len, OL_PTR(s[0].ptr));
+        break;
+    case EACT_DELETE_ACCOUNT:
+        ol_promise_batch_action_delete_account(p, s[0].len, OL_PTR(s[0].ptr));
+        break;
+    default:
+        ol_promise_return(p);
+        break;
+    }
+    for (i = 0; i < ns; i++)
+        bytes_free(ctx, &s[i]);
+    return JS_UNDEFINED;
+}
+
+static JSValue env_promise_result(JSContext *ctx, JSValueConst this_val, int argc,
+                                  JSValueConst *argv)
+{
+    uint64_t idx, id;
+
+    if (env_u64(ctx, argv[0], &idx, "promise_result", "result_idx") ||
+        env_u64(ctx, argv[1], &id, "promise_result", "register_id"))
+        return JS_EXCEPTION;
+    return JS_NewBigUint64(ctx, ol_promise_result(idx, id));
+}
+
+/* ------------------------------------------------------------- env: storage */
+
+enum { ESTORE_READ, ESTORE_WRITE, ESTORE_REMOVE, ESTORE_HAS_KEY };
+static const char *const estore_names[] = {"storage_read", "storage_write", "storage_remove",
+    "storage_has_key"};
+
+/* storage_read(key, reg), storage_write(key, value, reg), storage_remove(key, reg),
+   storage_has_key(key): the host's 1n / 0n */
+static JSValue env_storage(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv,
+                           int which)
+{
+    const char *fn = estore_names[which];
+    ol_bytes key, value;
+    uint64_t id = 0, r;
+
+    if ((which == ESTORE_WRITE && env_u64(ctx, argv[2], &id, fn, "register_id")) ||
+        ((which == ESTORE_READ || which == ESTORE_REMOVE) &&
+         env_u64(ctx, argv[1], &id, fn, "register_id")))
+        return JS_EXCEPTION;
+    if (env_bytes(ctx, argv[0], &key, fn, "key"))
+        return JS_EXCEPTION;
+    switch (which) {
+    case ESTORE_READ:
+        r = ol_storage_read(key.len, OL_PTR(key.ptr), id);
+        break;
+    case ESTORE_WRITE:
+        if (env_bytes(ctx, argv[1], &value, fn, "value")) {
+            bytes_free(ctx, &key);
+            return JS_EXCEPTION;
+        }
+        r = ol_storage_write(key.len, OL_PTR(key.ptr), value.len, OL_PTR(value.ptr), id);
+        bytes_free(ctx, &value);
+        break;
+    case ESTORE_REMOVE:
+        r = ol_storage_remove(key.len, OL_PTR(key.ptr), id);
+        break;
+    default:
+        r = ol_storage_has_key(key.len, OL_PTR(key.ptr));
+        break;
+    }
+    bytes_free(ctx, &key);
+    return JS_NewBigUint64(ctx, r);
+}
+
+/* --------------------------------------------------------- env: conversions */
+
+/* utf8_string_to_uint8array(s): UTF-8 bytes; latin1_string_to_uint8array(s): one byte per
+   character (its code unit's low byte: what near-sdk-js's includeBytes emits is all
+   below 256). */
+static JSValue env_string_to_bytes(JSContext *ctx, JSValueConst this_val, int argc,
+                                   JSValueConst *argv, int latin1)
+{
+    ol_bytes text;
+    uint8_t *out;
+    size_t i, n = 0;
+    JSValue v;
+
+    if (env_text(ctx, argv[0], &text))
+        return JS_EXCEPTION;
+    if (!latin1) {
+        v = JS_NewUint8ArrayCopy(ctx, text.ptr, text.len);
+        bytes_free(ctx, &text);
+        return v;
+    }
+    out = js_malloc(ctx, text.len ? text.len : 1);
+    if (!out) {
+        bytes_free(ctx, &text);
+        return JS_EXCEPTION;
+    }
+    /* QuickJS's UTF-8 (lone surrogates as 3-byte sequences): decode each code point */
+    for (i = 0; i < text.len; n++) {
+        uint8_t c = text.ptr[i];
+        uint32_t cp;
+        if (c < 0x80) {
+            cp = c;
+            i += 1;
+        } else if (c < 0xe0 && i + 1 < text.len) {
+            cp = ((uint32_t)(c & 0x1f) << 6) | (text.ptr[i + 1] & 0x3f);
+            i += 2;
+        } else if (c < 0xf0 && i + 2 < text.len) {
+            cp = ((uint32_t)(c & 0x0f) << 12) | ((uint32_t)(text.ptr[i + 1] & 0x3f) << 6) |
+                 (text.ptr[i + 2] & 0x3f);
+            i += 3;
+        } else { /* 4 bytes: a surrogate pair in JS, two code units */
+            cp = i + 3 < text.len
+                     ? (((uint32_t)(c & 0x07) << 18) | ((uint32_t)(text.ptr[i + 1] & 0x3f) << 12) |
+                        ((uint32_t)(text.ptr[i + 2] & 0x3f) << 6) | (text.ptr[i + 3] & 0x3f)) -
+                           0x10000
+                     : 0;
+            i += 4;
+            out[n++] = (uint8_t)(0xd800 + (cp >> 10));
+            cp = 0xdc00 + (cp & 0x3ff);
+        }
+        out[n] = (uint8_t)cp;
+    }
+    bytes_free(ctx, &text);
+    v = JS_NewUint8ArrayCopy(ctx, out, n);
+    js_free(ctx, out);
+    return v;
+}
+
+/* uint8array_to_utf8_string(a) (invalid UTF-8 as QuickJS decodes it);
+   uint8array_to_latin1_string(a): one character per byte. */
+static JSValue env_bytes_to_string(JSContext *ctx, JSValueConst this_val, int argc,
+                                   JSValueConst *argv, int latin1)
+{
+    const char *fn = latin1 ? "uint8array_to_latin1_string" : "uint8array_to_utf8_string";
+    ol_bytes data;
+    uint8_t *out;
+    size_t i, n = 0;
+    JSValue v;
+
+    if (env_bytes(ctx, argv[0], &data, fn, "array"))
+        return JS_EXCEPTION;
+    if (!latin1) {
+        v = JS_NewStringLen(ctx, (const char *)data.ptr, data.len);
+        bytes_free(ctx, &data);
+        return v;
+    }
+    out = js_malloc(ctx, 2 * data.len + 1);
+    if (!out) {
+        bytes_free(ctx, &data);
+        return JS_EXCEPTION;
+    }
+    for (i = 0; i < data.len; i++) {
+        uint8_t c = data.ptr[i];
+        if (c < 0x80) {
+            out[n++] = c;
+        } else {
+            out[n++] = (uint8_t)(0xc0 | (c >> 6));
+            out[n++] = (uint8_t)(0x80 | (c & 0x3f));
+        }
+    }
+    bytes_free(ctx, &data);
+    v = JS_NewStringLen(ctx, (const char *)out, n);
+    js_free(ctx, out);
+    return v;
+}
+
+#define EDEF(name, len, fn, m) JS_CFUNC_MAGIC_DEF(name, len, fn, m)
+
+static const JSCFunctionListEntry env_funcs[] = {
+    JS_CFUNC_DEF("read_register", 1, env_read_register),
+    EDEF("register_len", 1, env_u64_result, EU64_REGISTER_LEN),
+    JS_CFUNC_DEF("write_register", 2, env_write_register),
+    EDEF("current_account_id", 1, env_into_register, EREG_CURRENT),
+    EDEF("signer_account_id", 1, env_into_register, EREG_SIGNER),
+    EDEF("signer_account_pk", 1, env_into_register, EREG_SIGNER_PK),
+    EDEF("predecessor_account_id", 1, env_into_register, EREG_PREDECESSOR),
+    EDEF("input", 1, env_into_register, EREG_INPUT),
+    EDEF("block_index", 0, env_u64_result, EU64_BLOCK_INDEX),
+    EDEF("block_timestamp", 0, env_u64_result, EU64_BLOCK_TIMESTAMP),
+    EDEF("epoch_height", 0, env_u64_result, EU64_EPOCH_HEIGHT),
+    EDEF("storage_usage", 0, env_u64_result, EU64_STORAGE_USAGE),
+    EDEF("account_balance", 0, env_u128_result, EU128_ACCOUNT_BALANCE),
+    EDEF("account_locked_balance", 0, env_u128_result, EU128_LOCKED_BALANCE),
+    EDEF("attached_deposit", 0, env_u128_result, EU128_ATTACHED_DEPOSIT),
+    EDEF("prepaid_gas", 0, env_u64_result, EU64_PREPAID_GAS),
+    EDEF("used_gas", 0, env_u64_result, EU64_USED_GAS),
+    EDEF("random_seed", 1, env_into_register, EREG_RANDOM_SEED),
+    EDEF("sha256", 2, env_hash, EHASH_SHA256),
+    EDEF("keccak256", 2, env_hash, EHASH_KECCAK256),
+    EDEF("keccak512", 2, env_hash, EHASH_KECCAK512),
+    EDEF("ripemd160", 2, env_hash, EHASH_RIPEMD160),
+    JS_CFUNC_DEF("ecrecover", 5, env_ecrecover),
+    EDEF("alt_bn128_g1_multiexp", 2, env_hash, EHASH_G1_MULTIEXP),
+    EDEF("alt_bn128_g1_sum", 2, env_hash, EHASH_G1_SUM),
+    JS_CFUNC_DEF("alt_bn128_pairing_check", 1, env_pairing_check),
+    EDEF("value_return", 1, env_output, EOUT_VALUE_RETURN),
+    EDEF("panic", 1, env_output, EOUT_PANIC),
+    EDEF("panic_utf8", 1, env_output, EOUT_PANIC_UTF8),
+    EDEF("log", 1, env_output, EOUT_LOG),
+    EDEF("log_utf8", 1, env_output, EOUT_LOG_UTF8),
+    EDEF("log_utf16", 1, env_output, EOUT_LOG_UTF16),
+    EDEF("promise_create", 5, env_promise_create, 0),
+    EDEF("promise_then", 6, env_promise_create, 1),
+    JS_CFUNC_DEF("promise_and", 1, env_promise_and),
+    EDEF("promise_batch_create", 1, env_promise_batch, 0),
+    EDEF("promise_batch_then", 2, env_promise_batch, 1),
+    EDEF("promise_batch_action_create_account", 1, env_action, EACT_CREATE_ACCOUNT),
+    EDEF("promise_batch_action_deploy_contract", 2, env_action, EACT_DEPLOY_CONTRACT),
+    EDEF("promise_batch_action_function_call", 5, env_action, EACT_FUNCTION_CALL),
+    EDEF("promise_batch_action_function_call_weight", 6, env_action, EACT_FUNCTION_CALL_WEIGHT),
+    EDEF("promise_batch_action_transfer", 2, env_action, EACT_TRANSFER),
+    EDEF("promise_batch_action_stake", 3, env_action, EACT_STAKE),
+    EDEF("promise_batch_action_add_key_with_full_access", 3, env_action,
+         EACT_ADD_FULL_ACCESS_KEY),
+    EDEF("promise_batch_action_add_key_with_function_call", 6, env_action,
+         EACT_ADD_FUNCTION_CALL_KEY),
+    EDEF("promise_batch_action_delete_key", 2, env_action, EACT_DELETE_KEY),
+    EDEF("promise_batch_action_delete_account", 2, env_action, EACT_DELETE_ACCOUNT),
+    EDEF("promise_results_count", 0, env_u64_result, EU64_PROMISE_RESULTS_COUNT),
+    JS_CFUNC_DEF("promise_result", 2, env_promise_result),
+    EDEF("promise_return", 1, env_action, EACT_PROMISE_RETURN),
+    EDEF("storage_write", 3, env_storage, ESTORE_WRITE),
+    EDEF("storage_read", 2, env_storage, ESTORE_READ),
+    EDEF("storage_remove", 2, env_storage, ESTORE_REMOVE),
+    EDEF("storage_has_key", 1, env_storage, ESTORE_HAS_KEY),
+    EDEF("validator_stake", 1, env_u128_result, EU128_VALIDATOR_STAKE),
+    EDEF("validator_total_stake", 0, env_u128_result, EU128_VALIDATOR_TOTAL_STAKE),
+    EDEF("latin1_string_to_uint8array", 1, env_string_to_bytes, 1),
+    EDEF("utf8_string_to_uint8array", 1, env_string_to_bytes, 0),
+    EDEF("uint8array_to_latin1_string", 1, env_bytes_to_string, 1),
+    EDEF("uint8array_to_utf8_string", 1, env_bytes_to_string, 0),
+};
+
 /* ----------------------------------------------------------------------- globals */
 
 #define MAGIC(name, len, fn, m) JS_CFUNC_MAGIC_DEF(name, len, fn, m)
@@ -643,7 +1462,7 @@ static const JSCFunctionListEntry console_funcs[] = {
 int ol_install_globals(JSContext *ctx)
 {
     JSValue global = JS_GetGlobalObject(ctx);
-    JSValue near = JS_UNDEFINED, console = JS_UNDEFINED;
+    JSValue near = JS_UNDEFINED, console = JS_UNDEFINED, env = JS_UNDEFINED;
     int ret = -1;
 
     near = JS_NewObject(ctx);
@@ -664,6 +1483,21 @@ int ol_install_globals(JSContext *ctx)
     }
     near = JS_UNDEFINED;
 
+    /* near-sdk-js's `env` (above), frozen and bound like `near`; the realm prelude gives
+       it to near-sdk-js contracts only */
+    env = JS_NewObject(ctx);
+    if (JS_IsException(env))
+        goto done;
+    if (JS_SetPropertyFunctionList(ctx, env, env_funcs,
+                                   sizeof(env_funcs) / sizeof(env_funcs[0])) < 0 ||
+        JS_FreezeObject(ctx, env) < 0)
+        goto done;
+    if (JS_DefinePropertyValueStr(ctx, global, "env", env, JS_PROP_ENUMERABLE) < 0) {
+        env = JS_UNDEFINED; /* consumed */
+        goto done;
+    }
+    env = JS_UNDEFINED;
+
     /* console stays an ordinary object: SES lockdown replaces it with a tamed one */
     console = JS_NewObject(ctx);
     if (JS_IsException(console))
@@ -680,6 +1514,7 @@ int ol_install_globals(JSContext *ctx)
     ret = 0;
 done:
     JS_FreeValue(ctx, near);
+    JS_FreeValue(ctx, env);
     JS_FreeValue(ctx, console);
     JS_FreeValue(ctx, global);
     return ret;

@@ -6,7 +6,8 @@
  * the SES source has defined `lockdown`. Its completion value is `loadContract`, which the
  * bridge keeps in a C global: nothing here is reachable from a contract except the
  * hardened endowments (`near`, `console`, `Date`, `Math`, `harden`, `queueMicrotask`, the
- * float arrays), whose behaviour a contract can use but never change.
+ * float arrays; for near-sdk-js bundles also `env` and `self`), whose behaviour a contract
+ * can use but never change.
  *
  * Everything runs once per guest: at boot-snapshot time (lockdown and the contract
  * compartments) and at deploy-snapshot time (loadContract, which only evaluates the
@@ -114,6 +115,8 @@
   // Math.random, Error.prepareStackTrace...).
   const { harden, Compartment } = globalThis;
   const near = harden(globalThis.near);
+  // near-sdk-js's host functions (guest/near_api.c), for near-sdk-js bundles only
+  const env = harden(globalThis.env);
   const console = harden(globalThis.console);
   const { randomSeed, blockTimestamp } = near;
 
@@ -319,9 +322,9 @@
    * Every call still gets a compartment that no other contract ever used: a call starts
    * from a snapshot in which its compartment has run nothing but its own contract's top
    * level (the boot snapshot's compartments have run no contract at all). The other
-   * three are unreachable from the contract (only this closure holds them).
+   * seven are unreachable from the contract (only this closure holds them).
    */
-  const makeCompartment = (allowMathRandom, allowDateNow) => {
+  const makeCompartment = (allowMathRandom, allowDateNow, sdkjs) => {
     const globals = {
       near,
       console,
@@ -329,6 +332,7 @@
       Date: makeDate(allowDateNow),
       Math: makeMath(allowMathRandom),
     };
+    if (sdkjs) globals.env = env;
     if (queueMicrotask) globals.queueMicrotask = queueMicrotask;
     for (const name of FLOAT_ARRAYS) {
       if (typeof globalThis[name] === 'function') globals[name] = globalThis[name];
@@ -336,6 +340,13 @@
     const compartment = new Compartment({ __options__: true, globals, name: CONTRACT_FILE });
     const contractGlobal = compartment.globalThis;
     for (const name of REMOVED_GLOBALS) delete contractGlobal[name];
+    // near-sdk-js bundles lodash-es, which finds the global object through `self` when
+    // `Function('return this')()` gives undefined (as SES's strict Function does)
+    if (sdkjs) {
+      defineProperty(contractGlobal, 'self', {
+        value: contractGlobal, writable: false, enumerable: false, configurable: false,
+      });
+    }
     for (const name of ownKeys(contractGlobal)) {
       const desc = getOwnPropertyDescriptor(contractGlobal, name);
       if (desc.configurable && 'value' in desc) {
@@ -345,13 +356,53 @@
     compartment.evaluate('');
     return compartment;
   };
-  // index: allowMathRandom + 2 * allowDateNow
+  // index: allowMathRandom + 2 * allowDateNow (+ 4 for near-sdk-js bundles)
   const compartments = freeze([
-    makeCompartment(false, false),
-    makeCompartment(true, false),
-    makeCompartment(false, true),
-    makeCompartment(true, true),
+    makeCompartment(false, false, false),
+    makeCompartment(true, false, false),
+    makeCompartment(false, true, false),
+    makeCompartment(true, true, false),
+    makeCompartment(false, false, true),
+    makeCompartment(true, false, true),
+    makeCompartment(false, true, true),
+    makeCompartment(true, true, true),
   ]);
+
+  /* ---------------------------------------------------------------- near-sdk-js */
+
+  /*
+   * A near-sdk-js bundle (docs/NEAR_SDK_JS.md) is marked by the deploy-time transform:
+   * its compartment script starts with SDKJS_TAG, which no other script can (every other
+   * one starts with the transform's own wrapper). It runs in a compartment that also has
+   * `env`, and each exported function is called as near-sdk-js's wasm builder calls it:
+   * with no arguments (it reads `env.input` itself), its result ignored (it calls
+   * `env.value_return` itself), and an exception it throws becomes
+   * panic_utf8(message + "\n" + stack). Nothing here is reachable from the contract.
+   */
+  const SDKJS_TAG = '/*near-sdk-js*/';
+  const { panic: envPanic } = env;
+  const { startsWith } = String.prototype;
+  const sdkjsMethod = (fn) => ({
+    method() {
+      try {
+        fn(); // `this` is undefined (builder.c passes the namespace; the exporter's
+        // functions never read it): no `apply` frame in the contract's stack traces
+      } catch (error) {
+        // builder.c reads `message` and `stack` of whatever was thrown; String() of each
+        const message = error === null || error === undefined ? undefined : error.message;
+        const stack = error === null || error === undefined ? undefined : error.stack;
+        apply(envPanic, env, [`${String(message)}\n${String(stack)}`]);
+      }
+    },
+  }).method;
+  const sdkjsNamespace = (ns) => {
+    const methods = create(null);
+    for (const name of ownKeys(ns)) {
+      const value = ns[name];
+      if (typeof value === 'function') methods[name] = sdkjsMethod(value);
+    }
+    return freeze(methods);
+  };
 
   /*
    * Evaluates the contract in the compartment of its realm options. `source` is a
@@ -361,8 +412,11 @@
    * here records that, as a write would be one more page in every contract's snapshot.
    */
   const loadContract = (source, allowMathRandom, allowDateNow) => {
-    const compartment = compartments[(allowMathRandom ? 1 : 0) + (allowDateNow ? 2 : 0)];
-    return compartment.evaluate(`${source}\n//# sourceURL=${CONTRACT_FILE}\n`);
+    const sdkjs = apply(startsWith, source, [SDKJS_TAG]);
+    const compartment = compartments[(allowMathRandom ? 1 : 0) + (allowDateNow ? 2 : 0) +
+      (sdkjs ? 4 : 0)];
+    const ns = compartment.evaluate(`${source}\n//# sourceURL=${CONTRACT_FILE}\n`);
+    return sdkjs ? sdkjsNamespace(ns) : ns;
   };
 
   return loadContract;

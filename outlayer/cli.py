@@ -57,6 +57,8 @@ app = typer.Typer(
 @dataclass
 class _Options:
     db: str | None = None
+    gas_price: int | None = None
+    epoch_length: int | None = None
 
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object, nothing else.")]
@@ -87,8 +89,14 @@ def _main(
         "--db", envvar="OUTLAYER_DB",
         help="State file (default .outlayer/state.db in the working directory; "
              "':memory:' keeps nothing).")] = None,
+    gas_price: Annotated[int | None, typer.Option(
+        "--gas-price", help="yoctoNEAR per gas of a new state file (default NEAR's 10^8; 0: "
+                            "gas costs nothing). Fixed when the file is made.")] = None,
+    epoch_length: Annotated[int | None, typer.Option(
+        "--epoch-length", help="Blocks per epoch of a new state file (default 43200): "
+                               "lowered stakes are released at epoch boundaries.")] = None,
 ) -> None:
-    ctx.obj = _Options(db=db)
+    ctx.obj = _Options(db=db, gas_price=gas_price, epoch_length=epoch_length)
 
 
 # --- output ------------------------------------------------------------------------------
@@ -303,7 +311,8 @@ def _call_panel(result: CallResult, title: str, prepaid: int | None,
 
 def _simulator(ctx: typer.Context) -> ContractSimulator:
     options: _Options = ctx.obj or _Options()
-    return ContractSimulator(db_path=options.db)
+    return ContractSimulator(db_path=options.db, gas_price=options.gas_price,
+                             epoch_length=options.epoch_length)
 
 
 def _db_label(ctx: typer.Context) -> str:
@@ -322,8 +331,11 @@ _GUEST_FILE = "contract.js:"
 
 
 def _name_file(result: CallResult, file: Path) -> None:
-    """Where the user named the file, point errors at it rather than at the guest's name."""
-    if result.error is not None:
+    """Where the user named the file, point errors at it rather than at the guest's name
+    (not for a near-sdk-js source: its positions are the bundle's, `outlayer build` output)."""
+    from outlayer.sdkjs.bundler import needs_build
+
+    if result.error is not None and not (file.is_file() and needs_build(file, file.read_bytes())):
         message = result.error["message"].replace(_GUEST_FILE, f"{file.name}:")
         result.error = {**result.error, "message": message}
 
@@ -364,7 +376,8 @@ def run(
 def deploy(
     ctx: typer.Context,
     account: AccountArg,
-    file: Annotated[Path, typer.Argument(help="The contract: a JavaScript ES module.")],
+    file: Annotated[Path, typer.Argument(
+        help="The contract: a JavaScript ES module, or a NEAR wasm contract (.wasm).")],
     allow_math_random: MathRandomOpt = False,
     allow_date_now: DateNowOpt = False,
     allow_fetch: FetchOpt = False,
@@ -510,6 +523,8 @@ def account(
     table.add_column(style="bold")
     table.add_column()
     table.add_row("balance", format_near(record.balance))
+    if record.locked:
+        table.add_row("locked", f"{format_near(record.locked)} (staked)")
     table.add_row("code hash", record.code_hash or "[dim](no contract)[/]")
     table.add_row("storage", f"{record.storage_usage} bytes")
     table.add_row("created", f"block #{record.created_height}")
@@ -640,6 +655,24 @@ def transfer(
         with _simulator(ctx) as sim:
             result = sim.transact(signer or DEFAULT_SIGNER, receiver, [action])
     _show_call(result, f"transfer to {receiver}", as_json)
+
+
+@app.command()
+def stake(
+    ctx: typer.Context,
+    account: AccountArg,
+    amount: Annotated[str, typer.Argument(help="The new stake: yoctoNEAR or e.g. 20NEAR; "
+                                               "0 unstakes.")],
+    public_key: Annotated[str, typer.Argument(help="Validator key, ed25519:<base58>.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Stake AMOUNT of ACCOUNT's balance (a Stake transaction signed by ACCOUNT): raising it
+    locks at once, lowering it is released at the next epoch boundary."""
+    with _errors(as_json):
+        action = chain_actions.stake(parse_amount(amount), public_key)
+        with _simulator(ctx) as sim:
+            result = sim.transact(account, account, [action])
+    _show_call(result, f"stake of {account}", as_json)
 
 
 @app.command("patch-state")
@@ -797,6 +830,32 @@ def _print_replay(replayed: TxReplay) -> None:
         _err().print(f"[yellow]warning:[/] {escape(warning)}")
 
 
+@app.command("build")
+def build_command(
+    file: Annotated[Path, typer.Argument(help="A near-sdk-js contract: .ts or .js.")],
+    output: Annotated[Path | None, typer.Option(
+        "-o", "--output", help="Where to write the bundle (default build/<name>.js).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Bundle a near-sdk-js contract (TypeScript, decorators, near-sdk-js itself) into one
+    ES module that OutLayer deploys (`outlayer deploy` does this by itself for .ts files
+    and .js files that import near-sdk-js). Cached by its inputs."""
+    with _errors(as_json):
+        from outlayer.sdkjs.bundler import build, default_output, write_bundle
+
+        bundle = build(file)
+        out = output or default_output(file)
+        write_bundle(bundle, out)
+    info = {"output": str(out), "size": len(bundle.code), "exports": list(bundle.exports),
+            "cached": bundle.cached}
+    if as_json:
+        _print_json(_payload(info))
+    else:
+        _out().print(f"built [bold]{escape(str(out))}[/] ({len(bundle.code):,} bytes"
+                     f"{', cached' if bundle.cached else ''}); methods: "
+                     f"{escape(', '.join(bundle.exports)) or '(none)'}")
+
+
 @app.command("build-guest")
 def build_guest_command(
     force: Annotated[bool, typer.Option("--force", help="Recompile everything.")] = False,
@@ -864,3 +923,24 @@ def demo(ctx: typer.Context, as_json: JsonOpt = False) -> None:
                       "run the demo again and it keeps counting.")
     if not ok:
         raise typer.Exit(EXIT_FAILED)
+
+
+@app.command()
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="TCP port.")] = 3030,
+    db: Annotated[str | None, typer.Option(
+        "--db", help="State file (default: the global --db, else .outlayer/state.db).")] = None,
+    config: Annotated[Path | None, typer.Option(
+        "--config", help="Node config (JSON or TOML: chain_id, genesis accounts and keys); "
+                         "default node.json beside the state file, made on a fresh start.")
+    ] = None,
+) -> None:
+    """Run a local NEAR node: JSON-RPC at POST / (and the playground, when installed)."""
+    from outlayer.service.app import ServiceConfig
+    from outlayer.service.app import serve as run_node
+
+    options: _Options = ctx.obj or _Options()
+    with _errors(False):
+        run_node(host, port, ServiceConfig(db=db or options.db, config_file=config))

@@ -7,6 +7,11 @@ Signatures are NEAR's own host-function signatures (every parameter u64, in
 NEAR's order), so one handler serves both the `outlayer_near` namespace (import
 name = the number) and NEAR's `env` namespace (import name = NEAR's name).
 Numbers live in OutLayer's own import module, not in Linux's syscall space.
+
+Two views of the table: `GUEST` (the numbered calls the QuickJS guest is built with) and
+`ENV` (NEAR's `env` imports for direct wasm contracts, nearcore's ``imports.rs`` list). Some
+NEAR functions exist only in `env` (``abort`` of AssemblyScript, the deprecated storage
+iterators, bls12381) and are left out of the guest, so its header does not change.
 """
 
 from __future__ import annotations
@@ -25,11 +30,22 @@ class Syscall:
     result: str | None  # "u64", "u32" or None
     view_prohibited: bool = False
     hot: bool = False  # on the per-call fast path (storage, registers)
+    env: bool = True  # a NEAR host function: importable from `env` by direct wasm contracts
+    guest: bool = True  # in the QuickJS guest's header and numbered namespace
+    param_type: str = "u64"  # every parameter's type: u64, or u32 for NEAR's `abort`
+
+    def wasm_type(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """(params, results) as wasm value types: the signature a contract must import."""
+        wasm = {"u64": "i64", "u32": "i32"}
+        return (tuple(wasm[self.param_type] for _ in self.params),
+                () if self.result is None else (wasm[self.result],))
 
 
 def _s(nr: int, name: str, params: str, result: str | None = None, *, view: bool = False,
-       hot: bool = False) -> Syscall:
-    return Syscall(nr, name, tuple(params.split()), result, view_prohibited=view, hot=hot)
+       hot: bool = False, env: bool = True, guest: bool = True, param_type: str = "u64"
+       ) -> Syscall:
+    return Syscall(nr, name, tuple(params.split()), result, view_prohibited=view, hot=hot,
+                   env=env, guest=guest, param_type=param_type)
 
 
 SYSCALLS: tuple[Syscall, ...] = (
@@ -42,6 +58,11 @@ SYSCALLS: tuple[Syscall, ...] = (
     _s(404, "log_utf8", "len ptr", hot=True),
     _s(405, "log_utf16", "len ptr"),
     _s(406, "storage_usage", "", "u64"),
+    # NEAR keeps these imports but they fail with Deprecated (direct wasm only)
+    _s(407, "storage_iter_prefix", "prefix_len prefix_ptr", "u64", guest=False),
+    _s(408, "storage_iter_range", "start_len start_ptr end_len end_ptr", "u64", guest=False),
+    _s(409, "storage_iter_next", "iterator_id key_register_id value_register_id", "u64",
+       guest=False),
     # context (410-429); 410 is fixed by the roadmap
     _s(410, "current_account_id", "register_id"),
     _s(411, "signer_account_id", "register_id", view=True),
@@ -67,6 +88,8 @@ SYSCALLS: tuple[Syscall, ...] = (
     _s(440, "value_return", "value_len value_ptr"),
     _s(441, "panic", ""),
     _s(442, "panic_utf8", "len ptr"),
+    # AssemblyScript's abort: u32 parameters, UTF-16 strings with their length before them
+    _s(443, "abort", "msg_ptr filename_ptr line col", guest=False, param_type="u32"),
     # hashing and signatures (450-459)
     _s(450, "sha256", "value_len value_ptr register_id"),
     _s(451, "keccak256", "value_len value_ptr register_id"),
@@ -120,17 +143,32 @@ SYSCALLS: tuple[Syscall, ...] = (
        "register_id", "u64", view=True),
     _s(479, "promise_yield_resume", "data_id_len data_id_ptr payload_len payload_ptr", "u32",
        view=True),
-    # 480-489: reserved for bls12381_*; 490-499: OutLayer guest-bridge calls
-    _s(490, "outlayer_guest_error", "kind msg_len msg_ptr"),
+    # bls12381 (direct wasm only; they fail with UnsupportedHostFunction, see
+    # docs/DIRECT_WASM.md): importable, so contracts that link them but do not call them run
+    _s(480, "bls12381_g1_sum", "value_len value_ptr register_id", "u64", guest=False),
+    _s(481, "bls12381_g2_sum", "value_len value_ptr register_id", "u64", guest=False),
+    _s(482, "bls12381_g1_multiexp", "value_len value_ptr register_id", "u64", guest=False),
+    _s(483, "bls12381_g2_multiexp", "value_len value_ptr register_id", "u64", guest=False),
+    _s(484, "bls12381_map_fp_to_g1", "value_len value_ptr register_id", "u64", guest=False),
+    _s(485, "bls12381_map_fp2_to_g2", "value_len value_ptr register_id", "u64", guest=False),
+    _s(486, "bls12381_pairing_check", "value_len value_ptr", "u64", guest=False),
+    _s(487, "bls12381_g1_decompress", "value_len value_ptr register_id", "u64", guest=False),
+    _s(488, "bls12381_g2_decompress", "value_len value_ptr register_id", "u64", guest=False),
+    # 490-499: OutLayer guest-bridge calls (never in `env`)
+    _s(490, "outlayer_guest_error", "kind msg_len msg_ptr", env=False),
     # storage_read + register_len + read_register in one host call, priced exactly as those
     # three: returns u64::MAX on a miss, else the value length; copies the value to buf_ptr
     # when it fits in buf_len (else it stays in the register for read_register).
     _s(491, "outlayer_storage_read_into", "key_len key_ptr register_id buf_len buf_ptr", "u64",
-       hot=True),
+       hot=True, env=False),
 )
 
 BY_NR: dict[int, Syscall] = {s.nr: s for s in SYSCALLS}
 BY_NAME: dict[str, Syscall] = {s.name: s for s in SYSCALLS}
+#: the numbered calls of the QuickJS guest (its C header)
+GUEST: tuple[Syscall, ...] = tuple(s for s in SYSCALLS if s.guest)
+#: NEAR's `env` imports by name: what a direct wasm contract may import
+ENV: dict[str, Syscall] = {s.name: s for s in SYSCALLS if s.env}
 
 #: kinds reported by the guest bridge through syscall 490 (`outlayer_guest_error`).
 GUEST_ERROR_KINDS: dict[int, str] = {
@@ -155,6 +193,8 @@ def check_table() -> None:
     for s in SYSCALLS:
         if not 400 <= s.nr <= 499:
             raise ValueError(f"syscall {s.name} number {s.nr} outside 400-499")
+        if s.param_type not in ("u64", "u32") or not (s.env or s.guest):
+            raise ValueError(f"syscall {s.name}: bad parameter type or in no namespace")
     fixed = {400: "storage_read", 401: "storage_write", 402: "storage_remove", 404: "log_utf8",
              410: "current_account_id"}
     for nr, name in fixed.items():
@@ -171,7 +211,7 @@ def c_header() -> str:
         "#include <stdint.h>",
         "",
     ]
-    for s in SYSCALLS:
+    for s in GUEST:
         ret = {"u64": "uint64_t", "u32": "uint32_t", None: "void"}[s.result]
         params = ", ".join(f"uint64_t {p}" for p in s.params) or "void"
         lines.append(f"#define OL_SYS_{s.name.upper()} {s.nr}")

@@ -85,10 +85,14 @@ def test_call_with_signer_and_deposit(db: Path) -> None:
     invoke_json("--db", db, "deploy", "counter.test", COUNTER)
     made = invoke_json("--db", db, "create-account", "alice.test", "--balance", "10NEAR")
     assert made["result"]["balance"] == str(10 * 10**24)
-    invoke_json("--db", db, "call", "counter.test", "increment", "--signer", "alice.test",
-                "--deposit", "1NEAR")
+    called = invoke_json("--db", db, "call", "counter.test", "increment", "--signer",
+                         "alice.test", "--deposit", "1NEAR")
     account = invoke_json("--db", db, "account", "alice.test")["result"]
-    assert account["balance"] == str(9 * 10**24)
+    # the deposit, and the gas burnt at NEAR's gas price (unused gas came back)
+    burnt = int(called["tokens_burnt"])
+    assert burnt == sum(int(o["outcome"]["tokens_burnt"]) for o in
+                        [called["transaction_outcome"], *called["receipts_outcome"]]) > 0
+    assert account["balance"] == str(9 * 10**24 - burnt)
     poor = invoke_json("--db", db, "call", "counter.test", "increment", "--signer",
                        "alice.test", "--deposit", "100NEAR", code=2)
     assert poor["error"]["kind"] == "NotEnoughBalance"

@@ -18,6 +18,7 @@ from typing import Any
 
 from outlayer.chain.accounts import check_account_id, public_key_bytes, public_key_str
 from outlayer.chain.codec import encode_args
+from outlayer.chain.staking import is_valid_staking_key
 from outlayer.chain.units import TGAS, parse_amount, parse_gas
 from outlayer.errors import UserError
 from outlayer.vm.params import DEFAULT_PARAMS, Params
@@ -122,6 +123,9 @@ def validate_actions(actions: object, params: Params = DEFAULT_PARAMS) -> list[A
                 raise UserError(f"action {i}: amount must be a u128, got {amount!r}")
         if isinstance(action, AddKey | DeleteKey | Stake):
             public_key_str(action.public_key)  # raises on a malformed key
+        if isinstance(action, Stake) and not is_valid_staking_key(action.public_key):
+            raise UserError(f"action {i}: UnsuitableStakingKey: a staking key must be an "
+                            "ed25519 key on the curve")
         if isinstance(action, AddKey) and isinstance(action.permission,
                                                      FunctionCallPermission):
             names = action.permission.method_names

@@ -18,9 +18,15 @@ def block_seed(chain_seed: bytes, height: int) -> bytes:
 def block_timestamp(genesis_time_ns: int, block_time_ns: int, height: int) -> int:
     return genesis_time_ns + height * block_time_ns
 
-#: blocks per epoch (mainnet's figure).
+#: blocks per epoch (mainnet's figure); a chain can be made with another (`epoch_length=`).
 EPOCH_LENGTH = 43_200
 
 
-def epoch_height(height: int) -> int:
-    return 1 + height // EPOCH_LENGTH
+def epoch_height(height: int, epoch_length: int = EPOCH_LENGTH) -> int:
+    """The epoch of block `height`: epoch 1 is blocks 0 .. length - 1, and so on."""
+    return 1 + height // epoch_length
+
+
+def starts_epoch(height: int, epoch_length: int = EPOCH_LENGTH) -> bool:
+    """Block `height` is the first block of a new epoch (stake changes settle there)."""
+    return height > 0 and height % epoch_length == 0

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from outlayer.chain import roots
+from outlayer.chain import blocks, roots
 from outlayer.chain.codec import bytes_to_text
 from outlayer.chain.outcomes import ExecutionOutcome
 from outlayer.chain.result import Engine
@@ -29,6 +29,12 @@ from outlayer.chain.simulator import ContractSimulator, params_from_json
 from outlayer.chain.store import STATE_TABLES, Block, SQLiteStore, StateChange, StateStore
 from outlayer.errors import OutLayerError, UserError
 from outlayer.host.engine import Limits
+
+
+def chain_epoch_length(config: dict[str, Any]) -> int:
+    """The epoch length a chain config fixes (configs made before it was recorded: the
+    default, which is what those chains ran with)."""
+    return int(config.get("epoch_length", blocks.EPOCH_LENGTH))
 
 
 @dataclass(frozen=True)
@@ -169,7 +175,8 @@ class Replayer:
                 genesis_time_ns=int(self.config["genesis_time_ns"]),
                 block_time_ns=int(self.config["block_time_ns"]),
                 gas_price=int(self.config["gas_price"]),
-                strict_receipt_delays=bool(self.config["strict_receipt_delays"]), **kwargs)
+                strict_receipt_delays=bool(self.config["strict_receipt_delays"]),
+                epoch_length=chain_epoch_length(self.config), **kwargs)
         else:
             store = self._checkpoint(run, block_time)
             self.sim = ContractSimulator(store=store, **kwargs)
@@ -186,6 +193,7 @@ class Replayer:
                                ("genesis_time_ns", str(config["genesis_time_ns"])),
                                ("block_time_ns", str(block_time)),
                                ("gas_price", str(config["gas_price"])),
+                               ("epoch_length", str(chain_epoch_length(config))),
                                ("strict_receipt_delays",
                                 "1" if config["strict_receipt_delays"] else "0"),
                                ("tx_nonce", "0"),

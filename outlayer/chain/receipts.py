@@ -282,8 +282,8 @@ def _key_bytes(permission: FunctionCallPermission) -> int:
     return sum(len(name.encode()) + 1 for name in permission.method_names)
 
 
-def send_fee(params: Params, action: Action, sir: bool) -> int:
-    """Gas burnt when the action is sent (sir: sender is receiver)."""
+def send_fee(params: Params, action: Action, sir: bool, receiver_id: str) -> int:
+    """Gas burnt when the action is sent (sir: sender is receiver) to `receiver_id`."""
     if isinstance(action, CreateAccount):
         return params.action_create_account.send_fee(sir)
     if isinstance(action, DeployContract):
@@ -293,7 +293,7 @@ def send_fee(params: Params, action: Action, sir: bool) -> int:
         return (params.action_function_call.send_fee(sir)
                 + params.action_function_call_per_byte.send_fee(sir) * _fc_bytes(action))
     if isinstance(action, Transfer):
-        return params.action_transfer.send_fee(sir)
+        return sum(f.send_fee(sir) for f in params.transfer_fees(receiver_id))
     if isinstance(action, Stake):
         return params.action_stake.send_fee(sir)
     if isinstance(action, AddKey):
@@ -309,8 +309,8 @@ def send_fee(params: Params, action: Action, sir: bool) -> int:
     raise TypeError(f"not an action: {action!r}")
 
 
-def exec_fee(params: Params, action: Action) -> int:
-    """Gas burnt when the action executes."""
+def exec_fee(params: Params, action: Action, receiver_id: str) -> int:
+    """Gas burnt when the action executes on `receiver_id`."""
     if isinstance(action, CreateAccount):
         return params.action_create_account.execution
     if isinstance(action, DeployContract):
@@ -320,7 +320,7 @@ def exec_fee(params: Params, action: Action) -> int:
         return (params.action_function_call.execution
                 + params.action_function_call_per_byte.execution * _fc_bytes(action))
     if isinstance(action, Transfer):
-        return params.action_transfer.execution
+        return sum(f.execution for f in params.transfer_fees(receiver_id))
     if isinstance(action, Stake):
         return params.action_stake.execution
     if isinstance(action, AddKey):
@@ -345,7 +345,7 @@ def total_prepaid_gas(actions: list[Action]) -> int:
     return sum(a.gas for a in actions if isinstance(a, FunctionCall))
 
 
-def receipt_gas_budget(params: Params, actions: list[Action]) -> int:
+def receipt_gas_budget(params: Params, actions: list[Action], receiver_id: str) -> int:
     """Gas a receipt carries: its function calls' gas + every exec fee (the refund base)."""
-    return (total_prepaid_gas(actions) + sum(exec_fee(params, a) for a in actions)
+    return (total_prepaid_gas(actions) + sum(exec_fee(params, a, receiver_id) for a in actions)
             + params.action_receipt_creation.execution)

@@ -96,6 +96,11 @@ def access_key_leaf(k: AccessKeyRecord) -> bytes:
                        k.public_key.encode(), u64(k.nonce), canonical_json(k.permission))
 
 
+def stake_proposal_leaf(account_id: str, stake: int, public_key: str) -> bytes:
+    return tagged_hash("outlayer/state/stake_proposal", account_id.encode(), u128(stake),
+                       public_key.encode())
+
+
 def data_leaf(account_id: str, key: bytes, value: bytes) -> bytes:
     return tagged_hash("outlayer/state/data", account_id.encode(), key, value)
 
@@ -107,6 +112,9 @@ def account_subroot(store: SQLiteStore, account_id: str) -> bytes | None:
     if account is None:
         return None
     leaves = [account_leaf(account)]
+    proposal = store.get_stake_proposal(account_id)
+    if proposal is not None:
+        leaves.append(stake_proposal_leaf(account_id, *proposal))
     leaves += [access_key_leaf(k) for k in store.access_keys(account_id)]
     leaves += [data_leaf(account_id, k, v) for k, v in store.storage_items(account_id)]
     return merkle_root(leaves)

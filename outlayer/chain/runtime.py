@@ -39,6 +39,10 @@ Executing one action receipt (nearcore's ``apply_action_receipt``):
 
 Refund receipts (predecessor ``system``) burn their exec fees as gas but no tokens, make no
 refunds of their own, and burn the amount if they fail (e.g. the account was deleted).
+
+A lone Transfer to a missing NEAR-implicit account (64 hex) creates it with the full-access
+key its id names (`_create_implicit`); the first block of each epoch releases lowered
+stakes before anything else runs (`outlayer.chain.staking`).
 """
 
 from __future__ import annotations
@@ -51,7 +55,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from outlayer.chain import blocks, suspensions
+from outlayer.chain import blocks, staking, suspensions
 from outlayer.chain import receipts as rc
 from outlayer.chain.accounts import (
     ACCESS_KEY_NONCE_RANGE_MULTIPLIER,
@@ -64,6 +68,7 @@ from outlayer.chain.accounts import (
     check_storage_stake,
     is_sub_account_of,
     is_top_level,
+    new_account_storage_usage,
     public_key_str,
 )
 from outlayer.chain.outcomes import (
@@ -79,6 +84,7 @@ from outlayer.chain.store import AccessKeyRecord, Account, Block, StateStore
 from outlayer.errors import InternalError, UserError
 from outlayer.host.engine import Limits
 from outlayer.realm.options import RealmOptions
+from outlayer.vm.account_id import is_eth_implicit, is_near_implicit
 from outlayer.vm.context import VMContext
 from outlayer.vm.params import Params
 from outlayer.vm.receipts import (
@@ -97,9 +103,9 @@ from outlayer.vm.receipts import (
 
 #: NEAR's minimum gas price (yoctoNEAR per gas): what `gas_price=NEAR_GAS_PRICE` charges.
 NEAR_GAS_PRICE = 100_000_000
-#: the simulator's default gas price: gas costs no tokens, so balances move only by
-#: deposits and tests can assert exact balances. Gas is still counted, burnt and refunded.
-DEFAULT_GAS_PRICE = 0
+#: the simulator's default gas price: NEAR's, so gas costs tokens as on NEAR. A chain made
+#: with `gas_price=0` moves balances only by deposits (tests asserting exact balances).
+DEFAULT_GAS_PRICE = NEAR_GAS_PRICE
 #: NEAR's burnt_gas_reward: the share of function-call gas paid to the receiver.
 BURNT_GAS_REWARD = (3, 10)
 #: signer_account_pk of accounts without a key, and of refunds from `system`.
@@ -161,8 +167,8 @@ def tx_cost(params: Params, tx: Transaction, gas_price: int) -> tuple[int, int, 
     pays: both gases at the gas price + the deposits)."""
     sir = tx.signer_id == tx.receiver_id
     send = params.action_receipt_creation.send_fee(sir) + sum(
-        rc.send_fee(params, a, sir) for a in tx.actions)
-    carried = rc.receipt_gas_budget(params, tx.actions)
+        rc.send_fee(params, a, sir, tx.receiver_id) for a in tx.actions)
+    carried = rc.receipt_gas_budget(params, tx.actions, tx.receiver_id)
     return send, carried, (send + carried) * gas_price + rc.total_deposit(tx.actions)
 
 
@@ -225,13 +231,15 @@ class ReceiptRuntime:
 
     def __init__(self, store: StateStore, params: Params, limits: Limits,
                  engine: Callable[[], Engine], *, gas_price: int = DEFAULT_GAS_PRICE,
-                 strict_receipt_delays: bool = False) -> None:
+                 strict_receipt_delays: bool = False,
+                 epoch_length: int = blocks.EPOCH_LENGTH) -> None:
         self.store = store
         self.params = params
         self.limits = limits
         self._engine = engine
         self.gas_price = gas_price
         self.strict_receipt_delays = strict_receipt_delays
+        self.epoch_length = epoch_length
         self.chain_view = ChainView(store)
         #: receipt -> a list to trace its function calls' host calls into, or None
         self.tracer: Callable[[ActionReceipt], list[TraceEntry] | None] | None = None
@@ -241,6 +249,8 @@ class ReceiptRuntime:
     def apply_block(self, block: Block, txs: list[Transaction]) -> BlockReport:
         """Run one block (inside the caller's store transaction): see the module doc."""
         report = BlockReport(block)
+        if blocks.starts_epoch(block.height, self.epoch_length):
+            staking.settle_epoch(self.store)
         local: list[ActionReceipt] = []
         for tx in txs:
             receipt = self._convert(tx, block, report)
@@ -388,7 +398,7 @@ class ReceiptRuntime:
             account = self.store.get_account(r.receiver_id)
             actor = r.predecessor_id
             for index, action in enumerate(r.actions):
-                fee = rc.exec_fee(p, action)
+                fee = rc.exec_fee(p, action, r.receiver_id)
                 burnt += fee
                 used += fee
                 value, returned = b"", None
@@ -396,6 +406,10 @@ class ReceiptRuntime:
                          or self._check_permission(action, account, actor, r, index))
                 if error is not None:
                     break
+                if isinstance(action, Transfer) and account is None:
+                    # a Transfer that creates an implicit account (_check_existence allowed it)
+                    account = self._create_implicit(r.receiver_id, block)
+                    actor = r.receiver_id
                 if isinstance(action, CreateAccount):
                     error = self._create_account_rule(r, index)
                     if error is None:
@@ -442,10 +456,8 @@ class ReceiptRuntime:
                     assert account is not None
                     account.balance += action.deposit
                 elif isinstance(action, Stake):
-                    error = ActionError(
-                        "StakeNotSupported", "staking is not simulated by OutLayer (no "
-                        "validators): the Stake action always fails", index,
-                        {"StakeNotSupported": {"account_id": r.receiver_id}})
+                    assert account is not None
+                    error = staking.apply_stake(self.store, account, action, index)
                 elif isinstance(action, AddKey):
                     assert account is not None
                     error = self._add_key(r, index, action, account, block)
@@ -480,13 +492,14 @@ class ReceiptRuntime:
                 savepoint.discard()
                 made = []
                 returned = None
-        if used > rc.receipt_gas_budget(p, r.actions):
+        budget = rc.receipt_gas_budget(p, r.actions, r.receiver_id)
+        if used > budget:
             raise InternalError(f"receipt {r.id} used {used} gas, more than it carried")
 
         tokens_burnt = 0 if r.is_refund else burnt * r.gas_price
         if not r.is_refund:
             deposit_refund = rc.total_deposit(r.actions) if error is not None else 0
-            gas_refund = rc.receipt_gas_budget(p, r.actions) - (
+            gas_refund = budget - (
                 burnt if error is not None else used)
             if deposit_refund > 0:
                 made.append(self._refund(r.predecessor_id, deposit_refund, SYSTEM, NO_KEY))
@@ -550,7 +563,18 @@ class ReceiptRuntime:
                 return ActionError("AccountAlreadyExists",
                                    f"account {r.receiver_id} already exists", index,
                                    {"AccountAlreadyExists": {"account_id": r.receiver_id}})
+            if is_near_implicit(r.receiver_id) or is_eth_implicit(r.receiver_id):
+                # NEAR: an implicit account is made only by a lone Transfer, so nobody can
+                # give it a key or code its owner did not choose
+                return ActionError(
+                    "OnlyImplicitAccountCreationAllowed",
+                    f"{r.receiver_id} is an implicit account id: only a transfer (alone in "
+                    "its receipt) can create it", index,
+                    {"OnlyImplicitAccountCreationAllowed": {"account_id": r.receiver_id}})
             return None
+        if (account is None and isinstance(action, Transfer) and len(r.actions) == 1
+                and not r.is_refund and is_near_implicit(r.receiver_id)):
+            return None  # creates the implicit account (refunds never do, as on NEAR)
         if account is None:
             return ActionError("AccountDoesNotExist", f"account {r.receiver_id} does not exist",
                                index, {"AccountDoesNotExist": {"account_id": r.receiver_id}})
@@ -572,6 +596,16 @@ class ReceiptRuntime:
             return ActionError("DeleteAccountStaking", f"account {r.receiver_id} is staking",
                                index, {"DeleteAccountStaking": {"account_id": r.receiver_id}})
         return None
+
+    def _create_implicit(self, account_id: str, block: Block) -> Account:
+        """nearcore's implicit account creation: the account and one full-access key, the
+        ed25519 key whose hex is the account id, with NEAR's nonce for new keys."""
+        key = public_key_str(b"\x00" + bytes.fromhex(account_id))
+        self.store.put_access_key(AccessKeyRecord(
+            account_id, key, (block.height - 1) * ACCESS_KEY_NONCE_RANGE_MULTIPLIER,
+            "FullAccess"))
+        return Account(account_id, 0, 0, None, new_account_storage_usage(self.params, key),
+                       block.height, key)
 
     @staticmethod
     def _create_account_rule(r: ActionReceipt, index: int) -> ActionError | None:
@@ -654,7 +688,8 @@ class ReceiptRuntime:
             current_account_id=r.receiver_id, signer_account_id=r.signer_id,
             predecessor_account_id=r.predecessor_id, input=action.args,
             signer_account_pk=r.signer_public_key, block_height=block.height,
-            block_timestamp=block.timestamp_ns, epoch_height=blocks.epoch_height(block.height),
+            block_timestamp=block.timestamp_ns,
+            epoch_height=blocks.epoch_height(block.height, self.epoch_length),
             account_balance=account.balance, account_locked_balance=account.locked,
             attached_deposit=action.deposit, prepaid_gas=action.gas,
             random_seed=block.random_seed, storage_usage=account.storage_usage,

@@ -14,9 +14,12 @@ deposits are refunded by a receipt of the next block. Bad input (unknown account
 args, not enough balance) is refused before anything runs and writes nothing at all.
 Views never write.
 
-Gas price: `DEFAULT_GAS_PRICE` (0) unless the chain is made with another `gas_price`
-(`outlayer.chain.runtime.NEAR_GAS_PRICE` = NEAR's 10^8 yoctoNEAR per gas): at 0, balances
-move only by deposits; gas is still metered, burnt and refunded (as zero tokens).
+Gas price: NEAR's 10^8 yoctoNEAR per gas (`DEFAULT_GAS_PRICE`), fixed when the chain is
+made; the signer buys the prepaid gas at it and gets the unused gas back by a refund
+receipt. A chain made with `gas_price=0` moves balances only by deposits (gas is still
+metered and burnt). Epochs: `epoch_length` blocks (43,200 unless the chain is made with
+another); lowered stakes are released at the first block of an epoch
+(`outlayer.chain.staking`).
 
 Time: block h has timestamp = previous + block time (genesis + h * block time unless
 changed); `set_timestamp` fixes the next block's timestamp, `set_block_time` the step.
@@ -76,6 +79,7 @@ from outlayer.chain.runtime import (
     ReceiptRuntime,
     Transaction,
     pending_summary,
+    tx_cost,
 )
 from outlayer.chain.store import (
     AccessKeyRecord,
@@ -119,11 +123,12 @@ class ContractSimulator:
     """A local NEAR chain for JavaScript contracts.
 
     `db_path`: None = `.outlayer/state.db` in the working directory, ":memory:" = in
-    memory, else a file. The chain's genesis time, block time, seed, gas price and receipt
-    delay rule are fixed when the file is created; a simulator opened on an existing file
-    keeps the stored ones (passing a different gas_price / strict_receipt_delays for it is
-    an error). `engine`: run contracts with this engine instead of the execution mode's
-    (tests use hand-made engines). Not thread-safe: use one simulator per thread.
+    memory, else a file. The chain's genesis time, block time, seed, gas price, epoch
+    length and receipt delay rule are fixed when the file is created; a simulator opened on
+    an existing file keeps the stored ones (passing a different gas_price / epoch_length /
+    strict_receipt_delays for it is an error). `engine`: run contracts with this engine
+    instead of the execution mode's (tests use hand-made engines). Not thread-safe: use one
+    simulator per thread.
     """
 
     def __init__(self, execution_mode: str = "quickjs", db_path: str | Path | None = None, *,
@@ -133,35 +138,49 @@ class ContractSimulator:
                  params: Params = DEFAULT_PARAMS, limits: Limits | None = None,
                  store: StateStore | None = None, engine: Engine | None = None,
                  gas_price: int | None = None,
-                 strict_receipt_delays: bool | None = None) -> None:
+                 strict_receipt_delays: bool | None = None,
+                 epoch_length: int | None = None) -> None:
         self.execution_mode = check_mode(execution_mode)
         self.params = params
         self.limits = limits or Limits()
-        if gas_price is not None and (not isinstance(gas_price, int) or gas_price < 0):
-            raise UserError(f"gas_price must be a non-negative integer, got {gas_price!r}")
+        for name, value, least in (("gas_price", gas_price, 0),
+                                   ("epoch_length", epoch_length, 1)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                      or value < least):
+                raise UserError(f"{name} must be an integer of at least {least}, got "
+                                f"{value!r}")
         self.store: StateStore = store if store is not None else open_store(db_path)
         self._engine: Engine | None = engine
         with self.store.transaction():
-            if self.store.get_meta("chain_seed") is None:
+            new_chain = self.store.get_meta("chain_seed") is None
+            if new_chain:
                 self.store.set_meta("chain_seed", chain_seed.hex())
                 self.store.set_meta("genesis_time_ns", str(genesis_time_ns))
                 self.store.set_meta("block_time_ns", str(block_time_ns))
                 self.store.set_meta("tx_nonce", "0")
                 self.store.add_block(Block(0, genesis_time_ns, blocks.block_seed(chain_seed, 0)))
-            if self.store.get_meta("gas_price") is None:  # also for files made before them
-                self.store.set_meta("gas_price", str(
-                    DEFAULT_GAS_PRICE if gas_price is None else gas_price))
+            if self.store.get_meta("gas_price") is None:
+                # files made before the gas price was stored ran at 0
+                default = DEFAULT_GAS_PRICE if new_chain else 0
+                self.store.set_meta("gas_price", str(default if gas_price is None
+                                                     else gas_price))
                 self.store.set_meta("strict_receipt_delays",
                                     "1" if strict_receipt_delays else "0")
+            if self.store.get_meta("epoch_length") is None:
+                self.store.set_meta("epoch_length", str(epoch_length or blocks.EPOCH_LENGTH))
         self.chain_seed = bytes.fromhex(self._meta("chain_seed"))
         self.genesis_time_ns = int(self._meta("genesis_time_ns"))
         self.block_time_ns = int(self._meta("block_time_ns"))
         self.gas_price = int(self._meta("gas_price"))
         self.strict_receipt_delays = self._meta("strict_receipt_delays") == "1"
+        self.epoch_length = int(self._meta("epoch_length"))
         mismatch = None
         if gas_price is not None and gas_price != self.gas_price:
             mismatch = (f"this chain's gas price is {self.gas_price} (fixed when it was "
                         f"made), not {gas_price}")
+        if epoch_length is not None and epoch_length != self.epoch_length:
+            mismatch = (f"this chain's epoch length is {self.epoch_length} blocks (fixed "
+                        f"when it was made), not {epoch_length}")
         if (strict_receipt_delays is not None
                 and strict_receipt_delays != self.strict_receipt_delays):
             mismatch = ("this chain's strict_receipt_delays is "
@@ -172,7 +191,8 @@ class ContractSimulator:
             raise UserError(mismatch)
         self._runtime = ReceiptRuntime(self.store, params, self.limits, self._engine_now,
                                        gas_price=self.gas_price,
-                                       strict_receipt_delays=self.strict_receipt_delays)
+                                       strict_receipt_delays=self.strict_receipt_delays,
+                                       epoch_length=self.epoch_length)
         with self.store.transaction():
             self._init_history()
 
@@ -193,7 +213,8 @@ class ContractSimulator:
             config = {"version": 1, "chain_seed": self.chain_seed.hex(),
                       "genesis_time_ns": self.genesis_time_ns,
                       "block_time_ns": self.block_time_ns, "gas_price": self.gas_price,
-                      "strict_receipt_delays": self.strict_receipt_delays, **run}
+                      "strict_receipt_delays": self.strict_receipt_delays,
+                      "epoch_length": self.epoch_length, **run}
             self.store.set_meta("chain_config", json.dumps(config, sort_keys=True))
             self.store.set_meta("run_config", json.dumps(run, sort_keys=True))
         latest = self.block
@@ -255,6 +276,9 @@ class ContractSimulator:
             self.block_time_ns = int(body["block_time_ns"])
         elif kind == "engine":
             self.store.set_meta("engine_id", body["engine_id"])
+        elif kind == "signed_tx":  # the signing key's nonce (and allowance) after the tx
+            self.store.put_access_key(AccessKeyRecord(
+                body["signer_id"], body["public_key"], int(body["nonce"]), body["permission"]))
         elif kind == "config":
             self.execution_mode = check_mode(body["execution_mode"])
             self.params = self._runtime.params = params_from_json(body["params"])
@@ -655,6 +679,47 @@ class ContractSimulator:
                       tx_hash=tx_hash)
         return result
 
+    def submit_signed(self, raw: bytes, *, wait: bool = True) -> FinalOutcome:
+        """Run a borsh SignedTransaction from a NEAR client under its real hash (see
+        `outlayer.chain.signed`): signature, block hash, access key, nonce and permissions
+        are checked first (`signed.InvalidTx`, nothing written); the key's new nonce is
+        recorded in the history with the block. `wait`: settle like `transact`, else return
+        after the transaction's own block like `submit`."""
+        from outlayer.chain import signed
+
+        stx = signed.decode_signed(raw)
+        signed.verify_signature(stx)
+        tx = Transaction(stx.hash, stx.signer_id, stx.receiver_id, list(stx.actions),
+                         stx.public_key)
+        try:
+            send, carried, cost = tx_cost(self.params, tx, self.gas_price)
+        except Exception:  # actions the runtime cannot price: check() refuses them
+            send = carried = cost = 0
+        gas_cost = (send + carried) * self.gas_price
+        with self.store.snapshot():  # refuse before anything is written (even the engine)
+            signed.check(stx, self.store, self.params, self.height + 1, cost, gas_cost)
+        self._before_block(any(isinstance(a, FunctionCall) for a in stx.actions))
+        with self.store.transaction():
+            height = self.height + 1
+            key = signed.check(stx, self.store, self.params, height, cost, gas_cost)
+            self._apply("signed_tx", {"tx_hash": stx.hash, "signer_id": key.account_id,
+                                      "public_key": key.public_key, "nonce": key.nonce,
+                                      "permission": key.permission, "raw": bytes(raw).hex()})
+            self._block([tx])
+        if wait:
+            self._settle()
+        final = self.tx_outcome(stx.hash)
+        calls = [a for a in stx.actions if isinstance(a, FunctionCall)]
+        with self.store.transaction():
+            self._log("transaction", stx.signer_id, stx.receiver_id,
+                      "failure" if final.status == FINAL_FAILURE else "success",
+                      height=height, method=calls[0].method_name if calls else None,
+                      args=calls[0].args if calls else b"",
+                      deposit=rc.total_deposit(list(stx.actions)),
+                      gas=rc.total_prepaid_gas(list(stx.actions)),
+                      outcome=final.to_json(), tx_hash=stx.hash)
+        return final
+
     def _call_result(self, final: FinalOutcome, runs: list[FunctionCallRun],
                      height: int) -> CallResult:
         tx_hash = final.tx_hash
@@ -719,26 +784,37 @@ class ContractSimulator:
             self._get(account_id)
             return [k.to_json() for k in self.store.access_keys(account_id)]
 
-    def view(self, account_id: str, method: str, args: Any = None) -> CallResult:
-        """Run `method` read-only at the latest block: no block, no history, no writes."""
+    def view(self, account_id: str, method: str, args: Any = None, *,
+             block_height: int | None = None) -> CallResult:
+        """Run `method` read-only at the latest block (or on the state recorded at the end of
+        block `block_height`, as an archival node does): no block, no history, no writes."""
         receiver = check_account_id(account_id, "contract account")
         self._check_method(method)
         raw_args = encode_args(args, self.params.max_arguments_length)
         engine = self._engine_now()
         with self.store.snapshot():
-            contract, code = self._contract(receiver)
-            block = self.block
+            storage: Any = AccountStorage(self.store, receiver)
+            if block_height is None:
+                contract, code = self._contract(receiver)
+                block = self.block
+            else:
+                contract, storage = self._record_at(receiver, block_height)
+                past = self.store.get_code(contract.code_hash) if contract.code_hash else None
+                if past is None:
+                    raise ContractNotDeployed(f"account {receiver!r} had no contract at the "
+                                              f"end of block {block_height}")
+                code = past
+                block = self.store.get_block(block_height) or self.block
             context = VMContext(
                 current_account_id=receiver, signer_account_id=receiver,
                 predecessor_account_id=receiver, input=raw_args,
                 block_height=block.height, block_timestamp=block.timestamp_ns,
-                epoch_height=blocks.epoch_height(block.height),
+                epoch_height=blocks.epoch_height(block.height, self.epoch_length),
                 account_balance=contract.balance, account_locked_balance=contract.locked,
                 prepaid_gas=self.params.max_gas_burnt_view, random_seed=block.random_seed,
                 storage_usage=contract.storage_usage, is_view=True)
-            outcome, elapsed = run_engine(engine, code, method, context,
-                                          AccountStorage(self.store, receiver), self.params,
-                                          self.limits, _realm(contract))
+            outcome, elapsed = run_engine(engine, code, method, context, storage,
+                                          self.params, self.limits, _realm(contract))
         return CallResult.from_outcome(outcome, code=code, method=method, context=context,
                                        elapsed_ms=elapsed)
 
@@ -804,7 +880,9 @@ def _realm(account: Account) -> RealmOptions:
 
 
 def read_source(source: str | bytes | Path) -> bytes:
-    """Contract code from text, bytes or a file; JS must be UTF-8 text."""
+    """Contract code from text, bytes or a file; JS must be UTF-8 text, wasm starts with
+    its magic bytes. A near-sdk-js source file (.ts, or .js importing near-sdk-js) is
+    bundled first (outlayer.sdkjs, cached)."""
     if isinstance(source, Path):
         try:
             code = source.read_bytes()
@@ -814,6 +892,9 @@ def read_source(source: str | bytes | Path) -> bytes:
             raise UserError(f"contract path is a directory, not a file: {source}") from None
         except OSError as exc:
             raise UserError(f"cannot read contract file {source}: {exc.strerror}") from None
+        from outlayer.sdkjs.bundler import build_if_needed
+
+        code = build_if_needed(source, code)  # a near-sdk-js .ts/.js: its bundle
     elif isinstance(source, str):
         code = source.encode("utf-8")
     elif isinstance(source, bytes | bytearray):
@@ -821,6 +902,8 @@ def read_source(source: str | bytes | Path) -> bytes:
     else:
         raise UserError(f"contract source must be str, bytes or Path, not "
                         f"{type(source).__name__}")
+    if code[:4] == b"\0asm":  # a wasm contract (direct mode): checked by the engine
+        return code
     try:
         code.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -138,6 +138,8 @@ STATE_TABLES: dict[str, TableSpec] = {
                         ("seq",), frozenset({"data_id"}), autoincrement=True),
     "suspensions": TableSpec(("receipt_id", "account_id", "height", "body"), ("receipt_id",),
                              frozenset({"body"})),
+    "stake_proposals": TableSpec(("account_id", "stake", "public_key"), ("account_id",),
+                                 account="account_id"),
 }
 #: the state_changes pseudo-table recording an AUTOINCREMENT counter (migrated files)
 SEQUENCE_TABLE = "sqlite_sequence"
@@ -213,6 +215,8 @@ class StateStore(Protocol):
     def add_block(self, block: Block) -> None: ...
 
     def get_block(self, height: int) -> Block | None: ...
+
+    def block_by_hash(self, block_hash: bytes) -> Block | None: ...
 
     def blocks(self, from_height: int = 0, to_height: int | None = None) -> list[Block]: ...
 
@@ -315,6 +319,14 @@ class StateStore(Protocol):
     def take_suspension(self, receipt_id: str) -> tuple[str, bytes] | None: ...
 
     def suspensions(self) -> list[tuple[str, str, int, int]]: ...
+
+    def get_stake_proposal(self, account_id: str) -> tuple[int, str] | None: ...
+
+    def put_stake_proposal(self, account_id: str, stake: int, public_key: str) -> None: ...
+
+    def delete_stake_proposal(self, account_id: str) -> None: ...
+
+    def stake_proposals(self) -> list[tuple[str, int, str]]: ...
 
     def add_outcome(self, outcome_id: str, tx_hash: str, kind: str, height: int,
                     body: dict[str, Any]) -> None: ...
@@ -718,6 +730,11 @@ class SQLiteStore:
         row = self._db.execute(self._BLOCK_COLUMNS + " WHERE height = ?", (height,)).fetchone()
         return None if row is None else self._block(row)
 
+    def block_by_hash(self, block_hash: bytes) -> Block | None:
+        """The sealed block with this hash (the RPC's block_id / a transaction's block_hash)."""
+        row = self._db.execute(self._BLOCK_COLUMNS + " WHERE hash = ?", (block_hash,)).fetchone()
+        return None if row is None else self._block(row)
+
     def blocks(self, from_height: int = 0, to_height: int | None = None) -> list[Block]:
         rows = self._db.execute(self._BLOCK_COLUMNS + " WHERE height >= ? AND height <= ? "
                                 "ORDER BY height",
@@ -1112,11 +1129,15 @@ class SQLiteStore:
     def _init_suspensions(self) -> None:
         """`suspensions`: the memory of each call suspended at an await, under the receipt
         id of its `__ol_resume` callback, until that receipt runs. Made on open when
-        missing (files of any schema get it without a migration)."""
+        missing (files of any schema get it without a migration); so is `stake_proposals`.
+        """
         with self.transaction():
             self._db.execute(
                 "CREATE TABLE IF NOT EXISTS suspensions (receipt_id TEXT PRIMARY KEY, "
                 "account_id TEXT NOT NULL, height INTEGER NOT NULL, body BLOB NOT NULL)")
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS stake_proposals (account_id TEXT PRIMARY KEY, "
+                "stake TEXT NOT NULL, public_key TEXT NOT NULL)")
 
     def put_suspension(self, receipt_id: str, account_id: str, height: int, body: bytes
                        ) -> None:
@@ -1143,6 +1164,27 @@ class SQLiteStore:
         rows = self._db.execute("SELECT receipt_id, account_id, height, length(body) FROM "
                                 "suspensions ORDER BY height, receipt_id").fetchall()
         return [(str(r[0]), str(r[1]), int(r[2]), int(r[3])) for r in rows]
+
+    # --- stake decreases waiting for the epoch boundary (outlayer.chain.staking) ---------
+
+    def get_stake_proposal(self, account_id: str) -> tuple[int, str] | None:
+        row = self._db.execute("SELECT stake, public_key FROM stake_proposals WHERE "
+                               "account_id = ?", (account_id,)).fetchone()
+        return None if row is None else (int(row[0]), str(row[1]))
+
+    def put_stake_proposal(self, account_id: str, stake: int, public_key: str) -> None:
+        self._write("INSERT INTO stake_proposals (account_id, stake, public_key) VALUES "
+                    "(?, ?, ?) ON CONFLICT (account_id) DO UPDATE SET stake = excluded.stake, "
+                    "public_key = excluded.public_key", (account_id, str(stake), public_key))
+
+    def delete_stake_proposal(self, account_id: str) -> None:
+        self._write("DELETE FROM stake_proposals WHERE account_id = ?", (account_id,))
+
+    def stake_proposals(self) -> list[tuple[str, int, str]]:
+        """(account id, proposed stake, validator key), by account id."""
+        rows = self._db.execute("SELECT account_id, stake, public_key FROM stake_proposals "
+                                "ORDER BY account_id").fetchall()
+        return [(str(r[0]), int(r[1]), str(r[2])) for r in rows]
 
     def close(self) -> None:
         self._db.close()

@@ -17,14 +17,14 @@ import wasmtime
 
 from outlayer.guest_os import session as _session
 from outlayer.host import fastcall
-from outlayer.syscalls import SYSCALL_MODULE, SYSCALLS, Syscall
+from outlayer.syscalls import ENV, GUEST, SYSCALL_MODULE, Syscall
 
 _U64 = ctypes.c_uint64
 _U32 = ctypes.c_uint32
 
 
 def _make_callback(sc: Syscall) -> Callable[[int | None, int | None, int, int], int]:
-    read_args = fastcall.arg_reader(["i64"] * len(sc.params))
+    read_args = fastcall.arg_reader(sc.wasm_type()[0])
     name = sc.name
     result = sc.result
     current = _session._current
@@ -72,10 +72,10 @@ def define_syscalls(linker: wasmtime.Linker, *, module: str = SYSCALL_MODULE,
                     by_number: bool = True) -> None:
     """Define every syscall of the table on `linker`.
 
-    by_number=True: the QuickJS guest namespace (import name = number);
-    by_number=False with module="env": NEAR's own names, for direct wasm contracts.
+    by_number=True: the QuickJS guest namespace (import name = number, `GUEST` calls);
+    by_number=False with module="env": NEAR's own names (`ENV`), for direct wasm contracts.
     """
-    for sc in SYSCALLS:
-        results = {"u64": ["i64"], "u32": ["i32"], None: []}[sc.result]
+    for sc in (GUEST if by_number else tuple(ENV.values())):
+        params, results = sc.wasm_type()
         fastcall.define(linker, module, str(sc.nr) if by_number else sc.name,
-                        ["i64"] * len(sc.params), results, _make_callback(sc))
+                        params, results, _make_callback(sc))

@@ -436,3 +436,71 @@ def encode_data(segments: list[DataSegment]) -> bytes:
 
 def i32_offset(offset: int) -> bytes:
     return const_expr(I32, offset)
+
+
+# ----------------------------------------------- types, functions, tables, locals (counts)
+
+
+@dataclass(frozen=True)
+class FuncType:
+    params: tuple[str, ...]  # value type names ("i32", "i64", ...)
+    results: tuple[str, ...]
+
+
+def _valtype_name(byte: int) -> str:
+    name_ = VALTYPE_NAMES.get(byte)
+    if name_ is None:
+        raise WasmFormatError(f"unsupported value type 0x{byte:02x} in a function type")
+    return name_
+
+
+def func_types(mod: Module) -> list[FuncType]:
+    """The type section's function types (the plain 0x60 form; GC type forms are refused)."""
+    sec = mod.find(TYPE)
+    if sec is None:
+        return []
+    data = sec.payload
+    count, pos = read_u(data, 0)
+    out = []
+    for _ in range(count):
+        if data[pos] != 0x60:
+            raise WasmFormatError(f"unsupported type form 0x{data[pos]:02x}")
+        sig: list[tuple[str, ...]] = []
+        pos += 1
+        for _part in range(2):
+            n, pos = read_u(data, pos)
+            sig.append(tuple(_valtype_name(b) for b in data[pos:pos + n]))
+            pos += n
+        out.append(FuncType(sig[0], sig[1]))
+    return out
+
+
+def section_count(mod: Module, section_id: int) -> int:
+    """The entry count a vector section starts with (0 when the section is absent)."""
+    sec = mod.find(section_id)
+    return 0 if sec is None else read_u(sec.payload, 0)[0]
+
+
+def local_counts(mod: Module) -> list[int]:
+    """Locals declared by each function body (parameters not included)."""
+    sec = mod.find(CODE)
+    if sec is None:
+        return []
+    data = sec.payload
+    count, pos = read_u(data, 0)
+    out = []
+    for _ in range(count):
+        size, body = read_u(data, pos)
+        groups, at = read_u(data, body)
+        total = 0
+        for _group in range(groups):
+            n, at = read_u(data, at)
+            total += n
+            at = _skip_reftype(data, at)
+        out.append(total)
+        pos = body + size
+    return out
+
+
+def encode_import(imp: Import) -> bytes:
+    return name(imp.module) + name(imp.field) + bytes([imp.kind]) + imp.raw_desc

@@ -58,6 +58,8 @@ TOOL_LIMITS = Limits(memory_bytes=512 * 1024 * 1024, wall_clock_seconds=120.0)
 _RESOURCE_ERRORS = frozenset({"GasExceeded", "GasLimitExceeded", "MemoryLimitExceeded",
                               "WallClockTimeExceeded"})
 
+#: what starts a near-sdk-js bundle's source (and its script): see docs/NEAR_SDK_JS.md
+SDKJS_TAG = "/*near-sdk-js*/"
 _EXPORT_LIST = re.compile(r"^export\s*\{([^{}]*)\}\s*;?\s*\Z", re.M)
 _MODULE_STATEMENT = re.compile(r"^(?:export|import)\b", re.M)
 _IDENT = re.compile(r"[A-Za-z_$][\w$]*\Z")
@@ -72,6 +74,8 @@ class CompartmentScript:
     exports: tuple[str, ...]
     #: how far right line 1's columns moved (UTF-16 code units); other lines did not move.
     line1_offset: int
+    #: a near-sdk-js bundle (it starts with SDKJS_TAG): runs as near-sdk-js runs contracts
+    sdkjs: bool = False
 
     def source_position(self, line: int, column: int) -> tuple[int, int]:
         """(line, column) in the contract for a position in the script (both 1-based)."""
@@ -234,6 +238,7 @@ def to_compartment_script(source: str | bytes, *,
         script=result["script"].encode("utf-8"),
         exports=tuple(result["exports"]),
         line1_offset=int(result["line1_offset"]),
+        sdkjs=bool(result.get("sdkjs", False)),
     )
 
 

@@ -13,6 +13,10 @@
 
 const OL_PREFIX = '(function (__ol_freeze) {"use strict";';
 const OL_DEFAULT_LOCAL = "__ol_d";
+// A module that starts with this comment is a near-sdk-js bundle (`outlayer build` writes
+// it): its script starts with it too, which tells the realm prelude to run it as
+// near-sdk-js runs contracts (guest/realm_prelude.js, docs/NEAR_SDK_JS.md).
+const OL_SDKJS_TAG = "/*near-sdk-js*/";
 const OL_RESERVED = /^__ol/;
 const OL_LINE_BREAK = /[\n\r\u2028\u2029]/;
 
@@ -266,15 +270,16 @@ function olSourcePosition(source, index) {
   return { line: info.line, column: info.column + 1 };
 }
 
-// Where a position of the script is in the contract (1-based); the wrapper ends `bodyEnd`.
-function olLocate(script, index, bodyEnd) {
+// Where a position of the script is in the contract (1-based); the wrapper ends `bodyEnd`
+// and its prefix on line 1 is `prefixLength` long.
+function olLocate(script, index, bodyEnd, prefixLength) {
   if (index >= bodyEnd) return null;
   const info = olAcorn.getLineInfo(script, index);
-  const column = info.line === 1 ? info.column - OL_PREFIX.length : info.column;
+  const column = info.line === 1 ? info.column - prefixLength : info.column;
   return { line: info.line, column: column + 1 };
 }
 
-function olSesCheck(script, bodyEnd) {
+function olSesCheck(script, bodyEnd, prefixLength) {
   let first = null;
   for (const rule of OL_SES_RULES) {
     rule.pattern.lastIndex = 0;
@@ -284,7 +289,7 @@ function olSesCheck(script, bodyEnd) {
     if (!first || index < first.index) first = { index, rule };
   }
   if (!first) return;
-  const where = olLocate(script, first.index, bodyEnd);
+  const where = olLocate(script, first.index, bodyEnd, prefixLength);
   if (!where) throw new Error(`internal: the wrapper itself matches ${first.rule.code}`);
   throw Object.assign(new OlError(`${first.rule.message} (${first.rule.code})`, -1), { where });
 }
@@ -300,12 +305,14 @@ function olTransform(source) {
   olCheck(ast);
   const { body, exports } = olRewrite(ast, source);
   const entries = exports.map((e) => `, [${olKey(e.name)}]: ${e.local}`).join("");
-  const script = `${OL_PREFIX}${body}\nreturn __ol_freeze({__proto__: null${entries}});\n})(Object.freeze)\n`;
-  olSesCheck(script, OL_PREFIX.length + body.length);
-  return { script, exports: exports.map((e) => e.name), line1_offset: OL_PREFIX.length };
+  const prefix = (source.startsWith(OL_SDKJS_TAG) ? OL_SDKJS_TAG : "") + OL_PREFIX;
+  const script = `${prefix}${body}\nreturn __ol_freeze({__proto__: null${entries}});\n})(Object.freeze)\n`;
+  olSesCheck(script, prefix.length + body.length, prefix.length);
+  return { script, exports: exports.map((e) => e.name), line1_offset: prefix.length,
+           sdkjs: prefix !== OL_PREFIX };
 }
 
-// {source} -> {script, exports, line1_offset} | {error: {message, line, column}}
+// {source} -> {script, exports, line1_offset, sdkjs} | {error: {message, line, column}}
 // (line and column 1-based; null when the error has no place in the source).
 export function transform(args) {
   const source = args && args.source;

@@ -188,8 +188,21 @@ class Account:
         """A transaction of several actions (see `outlayer.chain.actions`)."""
         return TxResult(self.sandbox.sim.transact(self.id, str(receiver), actions))
 
+    def submit(self, receiver: Account | str, actions: list[Action]) -> TxResult:
+        """Like `batch`, but return right after the transaction's own block (near-workspaces'
+        transact_async): the receipts it caused stay in flight until later blocks run them
+        (`sandbox.fast_forward`, or any later transaction); `sandbox.tx_outcome(result)`
+        shows the tree as it grows."""
+        return TxResult(self.sandbox.sim.submit(self.id, str(receiver), actions))
+
     def transfer(self, receiver: Account | str, amount: int | str) -> TxResult:
+        """A Transfer; to a missing 64-hex implicit account id it creates that account."""
         return self.batch(receiver, [chain_actions.transfer(amount)])
+
+    def stake(self, amount: int | str, public_key: str) -> TxResult:
+        """Stake `amount` (0: unstake) with this validator key; a lowered stake is released
+        at the next epoch boundary (`Sandbox(epoch_length=...)`)."""
+        return self.batch(self.id, [chain_actions.stake(amount, public_key)])
 
     def create_subaccount(self, name: str, *, balance: int | str = SUBACCOUNT_BALANCE,
                           public_key: str | None = None) -> Account:
@@ -231,6 +244,11 @@ class Account:
     def balance(self) -> int:
         return int(self.details()["balance"])
 
+    @property
+    def locked(self) -> int:
+        """The staked balance (yoctoNEAR)."""
+        return int(self.details()["locked"])
+
     def keys(self) -> list[dict[str, Any]]:
         return self.sandbox.sim.access_keys(self.id)
 
@@ -242,8 +260,9 @@ Contract = Account
 class Sandbox:
     """An isolated chain (in memory by default) with a funded root account `test.near`.
 
-    Keyword arguments go to `ContractSimulator` (gas_price, genesis_time_ns,
-    block_time_ns, chain_seed, strict_receipt_delays, params, limits, engine, db_path).
+    Keyword arguments go to `ContractSimulator` (gas_price: NEAR's unless given,
+    genesis_time_ns, block_time_ns, chain_seed, epoch_length, strict_receipt_delays, params,
+    limits, engine, db_path).
     """
 
     def __init__(self, *, db_path: str | Path = ":memory:", engine: Engine | None = None,
@@ -294,6 +313,14 @@ class Sandbox:
     def state_at(self, account: Account | str, height: int) -> dict[str, str]:
         """The contract storage at the end of block `height`."""
         return self.sim.state_at(str(account), height)
+
+    def tx_outcome(self, result: TxResult | str) -> FinalOutcome:
+        """A transaction's outcome tree as it stands now (receipts that ran so far)."""
+        return self.sim.tx_outcome(result.tx_hash if isinstance(result, TxResult) else result)
+
+    def pending(self) -> dict[str, list[dict[str, Any]]]:
+        """Receipts in flight: queued for a block, postponed for data, yields waiting."""
+        return self.sim.pending()
 
     # --- chain control -------------------------------------------------------------------
 

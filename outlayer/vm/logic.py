@@ -36,6 +36,7 @@ from outlayer.errors import (
     Ed25519VerifyInvalidInput,
     EmptyMethodName,
     GuestPanic,
+    HostError,
     IntegerOverflow,
     InternalError,
     InvalidAccountId,
@@ -55,8 +56,8 @@ from outlayer.errors import (
     ValueLengthExceeded,
     YieldPayloadLength,
 )
-from outlayer.vm import crypto
-from outlayer.vm.account_id import is_eth_implicit, is_near_implicit, is_valid_account_id
+from outlayer.vm import alt_bn128, crypto
+from outlayer.vm.account_id import is_valid_account_id
 from outlayer.vm.context import VMContext
 from outlayer.vm.gas import COST_ID, GasCounter
 from outlayer.vm.interfaces import ChainView, MemoryLike, StorageView
@@ -138,7 +139,19 @@ _YIELD_CREATE_BASE = COST_ID["yield_create_base"]
 _YIELD_CREATE_BYTE = COST_ID["yield_create_byte"]
 _YIELD_RESUME_BASE = COST_ID["yield_resume_base"]
 _YIELD_RESUME_BYTE = COST_ID["yield_resume_byte"]
+_BN_MULTIEXP_BASE = COST_ID["alt_bn128_g1_multiexp_base"]
+_BN_MULTIEXP_ELEMENT = COST_ID["alt_bn128_g1_multiexp_element"]
+_BN_SUM_BASE = COST_ID["alt_bn128_g1_sum_base"]
+_BN_SUM_ELEMENT = COST_ID["alt_bn128_g1_sum_element"]
+_BN_PAIRING_BASE = COST_ID["alt_bn128_pairing_check_base"]
+_BN_PAIRING_ELEMENT = COST_ID["alt_bn128_pairing_check_element"]
 _len = len  # for methods whose NEAR parameter is named `len`
+
+
+class Deprecated(HostError):
+    """A host function NEAR still links but no longer serves (the storage iterators)."""
+
+    kind = "Deprecated"
 
 
 class VMLogic:
@@ -664,6 +677,19 @@ class VMLogic:
         self.gas.pay(_BASE)
         return self.current_storage_usage
 
+    # NEAR still links the storage iterators, but every call fails (no gas is charged)
+
+    def storage_iter_prefix(self, prefix_len: int, prefix_ptr: int) -> int:
+        raise Deprecated("Attempted to call deprecated host function storage_iter_prefix")
+
+    def storage_iter_range(self, start_len: int, start_ptr: int, end_len: int,
+                           end_ptr: int) -> int:
+        raise Deprecated("Attempted to call deprecated host function storage_iter_range")
+
+    def storage_iter_next(self, iterator_id: int, key_register_id: int,
+                          value_register_id: int) -> int:
+        raise Deprecated("Attempted to call deprecated host function storage_iter_next")
+
     # =========================================================================
     # context (410-425)
     # =========================================================================
@@ -820,6 +846,24 @@ class VMLogic:
         message, _ = self._utf8_string(len, ptr)
         raise GuestPanic(message)
 
+    def abort(self, msg_ptr: int, filename_ptr: int, line: int, col: int) -> NoReturn:
+        """AssemblyScript's abort: UTF-16 message and file name, each preceded by its u32
+        byte length; logs ``ABORT: ...`` and panics with the message (nearcore's order)."""
+        self.gas.pay(_BASE)
+        if msg_ptr < 4 or filename_ptr < 4:
+            raise BadUTF16("String encoding is bad UTF-16 sequence.")
+        self._check_can_log()
+        msg_len = int.from_bytes(self._read_memory(msg_ptr - 4, 4), "little")
+        filename_len = int.from_bytes(self._read_memory(filename_ptr - 4, 4), "little")
+        msg, _ = self._utf16_string(msg_len, msg_ptr)
+        filename, _ = self._utf16_string(filename_len, filename_ptr)
+        message = f'{msg}, filename: "{filename}" line: {line} col: {col}'
+        self.gas.pay(_LOG_BASE)
+        self.gas.pay(_LOG_BYTE, _len(message.encode("utf-8")))
+        log = f"ABORT: {message}"
+        self._push_log(log, _len(log.encode("utf-8")))
+        raise GuestPanic(message)
+
     # =========================================================================
     # hashing and signatures (450-458)
     # =========================================================================
@@ -914,20 +958,61 @@ class VMLogic:
             )
         return 1 if crypto.ed25519_verify(signature, message, public_key) else 0
 
+    # alt_bn128 (NEAR's encodings: outlayer.vm.alt_bn128): each pays only its own base, then
+    # reads the input, splits it into items (a ragged input fails before the per-item fee)
+
     def alt_bn128_g1_multiexp(self, value_len: int, value_ptr: int, register_id: int) -> None:
-        raise UnsupportedHostFunction(
-            "alt_bn128_g1_multiexp: alt_bn128 arrives in a later version of OutLayer"
-        )
+        self.gas.pay(_BN_MULTIEXP_BASE)
+        items = alt_bn128.split(self._memory_or_register(value_ptr, value_len),
+                                alt_bn128.MULTIEXP_ITEM)
+        self.gas.pay(_BN_MULTIEXP_ELEMENT, len(items))
+        self._set_register(register_id, alt_bn128.g1_multiexp(items))
 
     def alt_bn128_g1_sum(self, value_len: int, value_ptr: int, register_id: int) -> None:
-        raise UnsupportedHostFunction(
-            "alt_bn128_g1_sum: alt_bn128 arrives in a later version of OutLayer"
-        )
+        self.gas.pay(_BN_SUM_BASE)
+        items = alt_bn128.split(self._memory_or_register(value_ptr, value_len),
+                                alt_bn128.SUM_ITEM)
+        self.gas.pay(_BN_SUM_ELEMENT, len(items))
+        self._set_register(register_id, alt_bn128.g1_sum(items))
 
     def alt_bn128_pairing_check(self, value_len: int, value_ptr: int) -> int:
+        self.gas.pay(_BN_PAIRING_BASE)
+        items = alt_bn128.split(self._memory_or_register(value_ptr, value_len),
+                                alt_bn128.PAIRING_ITEM)
+        self.gas.pay(_BN_PAIRING_ELEMENT, len(items))
+        return 1 if alt_bn128.pairing_check(items) else 0
+
+    def _bls12381(self, name: str) -> NoReturn:
         raise UnsupportedHostFunction(
-            "alt_bn128_pairing_check: alt_bn128 arrives in a later version of OutLayer"
-        )
+            f"{name}: the bls12381 host functions are not available in OutLayer yet "
+            "(see docs/DIRECT_WASM.md)")
+
+    def bls12381_g1_sum(self, value_len: int, value_ptr: int, register_id: int) -> int:
+        self._bls12381("bls12381_g1_sum")
+
+    def bls12381_g2_sum(self, value_len: int, value_ptr: int, register_id: int) -> int:
+        self._bls12381("bls12381_g2_sum")
+
+    def bls12381_g1_multiexp(self, value_len: int, value_ptr: int, register_id: int) -> int:
+        self._bls12381("bls12381_g1_multiexp")
+
+    def bls12381_g2_multiexp(self, value_len: int, value_ptr: int, register_id: int) -> int:
+        self._bls12381("bls12381_g2_multiexp")
+
+    def bls12381_map_fp_to_g1(self, value_len: int, value_ptr: int, register_id: int) -> int:
+        self._bls12381("bls12381_map_fp_to_g1")
+
+    def bls12381_map_fp2_to_g2(self, value_len: int, value_ptr: int, register_id: int) -> int:
+        self._bls12381("bls12381_map_fp2_to_g2")
+
+    def bls12381_pairing_check(self, value_len: int, value_ptr: int) -> int:
+        self._bls12381("bls12381_pairing_check")
+
+    def bls12381_g1_decompress(self, value_len: int, value_ptr: int, register_id: int) -> int:
+        self._bls12381("bls12381_g1_decompress")
+
+    def bls12381_g2_decompress(self, value_len: int, value_ptr: int, register_id: int) -> int:
+        self._bls12381("bls12381_g2_decompress")
 
     # =========================================================================
     # promises (460-477), after nearcore's logic.rs: base, the view check, the arguments,
@@ -1145,13 +1230,7 @@ class VMLogic:
 
     def _transfer_fees(self, receiver_id: str, sir: bool) -> tuple[int, int]:
         """(send, exec) of a Transfer; one to an implicit account also creates it."""
-        p = self.params
-        fees = [p.action_transfer]
-        if p.implicit_account_creation:
-            if is_near_implicit(receiver_id):
-                fees += [p.action_create_account, p.action_add_full_access_key]
-            elif p.eth_implicit_accounts and is_eth_implicit(receiver_id):
-                fees.append(p.action_create_account)
+        fees = self.params.transfer_fees(receiver_id)
         return sum(f.send_fee(sir) for f in fees), sum(f.execution for f in fees)
 
     def promise_batch_action_stake(

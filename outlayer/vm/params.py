@@ -243,6 +243,20 @@ class Params:
     #: the same for ETH-implicit (0x + 40 hex) accounts, which pay create_account only
     eth_implicit_accounts: bool = True
 
+    def transfer_fees(self, receiver_id: str) -> tuple[Fee, ...]:
+        """The fees of a Transfer to `receiver_id` (nearcore transfer_send_fee /
+        transfer_exec_fee): one to an implicit account id also pays for creating it, whether
+        or not the account exists yet."""
+        from outlayer.vm.account_id import is_eth_implicit, is_near_implicit
+
+        if self.implicit_account_creation:
+            if is_near_implicit(receiver_id):
+                return (self.action_transfer, self.action_create_account,
+                        self.action_add_full_access_key)
+            if self.eth_implicit_accounts and is_eth_implicit(receiver_id):
+                return (self.action_transfer, self.action_create_account)
+        return (self.action_transfer,)
+
     def ext_cost(self, name: str) -> int:
         """Gas of the ext cost `name` (one of `EXT_COST_NAMES`)."""
         if name not in _EXT_COST_SET:

@@ -51,7 +51,10 @@ export function big(args) {
 
 @pytest.fixture
 def sim() -> Iterator[ContractSimulator]:
-    with ContractSimulator(db_path=":memory:") as simulator:
+    """Gas price 0: these tests are about receipts, blocks and state, so balances move only
+    by deposits and no gas refund receipts are made (tests/chain/test_gas_price.py covers
+    NEAR's price, the default)."""
+    with ContractSimulator(db_path=":memory:", gas_price=0) as simulator:
         yield simulator
 
 

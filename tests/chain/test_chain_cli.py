@@ -1,5 +1,5 @@
 """The CLI's transaction commands: outcome trees (readable and JSON), tx, fast-forward,
-pending, keys, transfer, set-timestamp."""
+pending, keys, transfer, stake, set-timestamp, the chain settings of a new file."""
 
 from __future__ import annotations
 
@@ -52,9 +52,14 @@ def test_call_json_carries_the_outcome_tree(deployed: Path) -> None:
     called = run_json(deployed, "call", "c.test", "hello", "--args", '{"name": "x"}')
     assert called["result"] == "hello x" and called["logs"] == ["hi x"]
     assert called["final_status"] == {"SuccessValue": "ImhlbGxvIHgi"}
-    (receipt,) = called["receipts_outcome"]
+    receipt, refund = called["receipts_outcome"]  # the call, then the unused gas back
     assert called["transaction_outcome"]["outcome"]["receipt_ids"] == [receipt["id"]]
     assert receipt["outcome"]["executor_id"] == "c.test"
+    assert receipt["outcome"]["receipt_ids"] == [refund["id"]]
+    assert refund["receipt_kind"] == "refund" and refund["outcome"]["executor_id"] == "test.near"
+    # tokens burnt per receipt: its gas at NEAR's gas price (refunds burn no tokens)
+    assert int(receipt["outcome"]["tokens_burnt"]) == receipt["outcome"]["gas_burnt"] * 10**8
+    assert refund["outcome"]["tokens_burnt"] == "0"
     assert called["total_gas_burnt"] > called["gas_burnt"] > 0
     shown = run_json(deployed, "tx", called["tx_hash"])
     assert shown["status"] == "success" and shown["result"] == "hello x"
@@ -99,3 +104,38 @@ def test_set_timestamp(deployed: Path) -> None:
 
 def test_unknown_transaction(deployed: Path) -> None:
     assert run_json(deployed, "tx", "nope", code=2)["error"]["kind"] == "UserError"
+
+
+KEY = "ed25519:4zvwRjXUKGfvwnParsHAS3HuSVzV5cA4McphgmoCtajS"
+
+
+def test_chain_settings_stake_and_epochs(db: Path) -> None:
+    """--gas-price / --epoch-length fix a new file's settings; stake locks, and a lowered
+    stake comes back at the epoch boundary that fast-forward crosses."""
+    settings = ("--gas-price", "0", "--epoch-length", "5")
+
+    def cli(*args: str, code: int = 0) -> dict[str, Any]:
+        result = CliRunner().invoke(app, ["--db", str(db), *settings, *args, "--json"])
+        assert result.exit_code == code, (result.stdout, result.stderr)
+        payload: dict[str, Any] = json.loads(result.stdout)
+        return payload
+
+    cli("create-account", "v.test", "--balance", "50NEAR")
+    assert cli("stake", "v.test", "20NEAR", KEY)["status"] == "success"
+    account = cli("account", "v.test")["result"]
+    assert (account["balance"], account["locked"]) == (str(30 * 10**24), str(20 * 10**24))
+    assert "20 NEAR (staked)" in run(db, "account", "v.test")
+    too_much = cli("stake", "v.test", "100NEAR", KEY, code=1)
+    assert too_much["error"]["kind"] == "TriesToStake"
+    bad_key = cli("stake", "v.test", "1NEAR", "secp256k1:" + "1" * 64, code=2)
+    assert bad_key["status"] == "error"  # refused before anything ran
+    cli("stake", "v.test", "0", KEY)
+    assert cli("account", "v.test")["result"]["locked"] == str(20 * 10**24)
+    cli("fast-forward", "5")
+    account = cli("account", "v.test")["result"]
+    assert (account["balance"], account["locked"]) == (str(50 * 10**24), "0")
+    # the settings are the file's: another value for it is refused
+    refused = CliRunner().invoke(app, ["--db", str(db), "--gas-price", "7", "account",
+                                       "v.test", "--json"])
+    assert refused.exit_code == 2 and "gas price is 0" in refused.stdout
+    assert "✓ verified" in run(db, "verify")

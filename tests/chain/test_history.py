@@ -97,7 +97,8 @@ def test_state_root_covers_every_account_field_and_storage(tmp_path: Path) -> No
                    "UPDATE accounts SET storage_usage = 1 WHERE account_id = 'a.test'",
                    "UPDATE accounts SET realm = '{\"allow_date_now\": true}'",
                    "UPDATE state SET value = x'00'",
-                   "INSERT INTO access_keys VALUES ('a.test', 'ed25519:x', 0, '\"FullAccess\"')"):
+                   "INSERT INTO access_keys VALUES ('a.test', 'ed25519:x', 0, '\"FullAccess\"')",
+                   "INSERT INTO stake_proposals VALUES ('a.test', '1', 'ed25519:x')"):
         assert root_after(change) != base, change
 
 
@@ -116,9 +117,12 @@ def test_history_is_append_only(kv: ContractSimulator) -> None:
 
 @pytest.fixture
 def counter_db(tmp_path: Path) -> Iterator[Path]:
-    """A state file: counter calls, control operations, a failure, a refund."""
+    """A state file at NEAR's gas price (the default): counter calls, control operations, a
+    failure, refunds. Each call takes two blocks (its receipt, then the signer's gas refund):
+    the counter is 1 at block 1, 2 at block 3, 3 at block 5, patched to 41 before block 7."""
     path = tmp_path / "state.db"
     with ContractSimulator(db_path=path) as sim:
+        assert sim.gas_price == NEAR_GAS_PRICE
         sim.deploy("counter.test", COUNTER)
         for _ in range(3):
             sim.call("counter.test", "increment")
@@ -178,8 +182,8 @@ def test_a_changed_state_value_is_named(counter_db: Path, tmp_path: Path) -> Non
 def test_a_changed_outcome_is_named(counter_db: Path, tmp_path: Path) -> None:
     path = _copy(counter_db, tmp_path / "tampered.db")
     db = sqlite3.connect(path)
-    seq, body = db.execute("SELECT seq, body FROM outcomes WHERE kind = 'receipt' "
-                           "ORDER BY seq LIMIT 1 OFFSET 1").fetchone()
+    seq, body = db.execute("SELECT seq, body FROM outcomes WHERE kind = 'receipt' AND body "
+                           "LIKE '%incremented to 2%' ORDER BY seq").fetchone()
     doc = json.loads(body)
     doc["logs"] = ["Counter incremented to 99"]
     db.execute("DROP TRIGGER outcomes_append_only_update")
@@ -200,33 +204,34 @@ def test_a_changed_input_or_state_log_is_caught(counter_db: Path, tmp_path: Path
             "UPDATE history SET body = replace(body, '3431', '3430') "
             "WHERE kind = 'patch_state'")
     divergence = verify(SQLiteStore(path)).divergence
-    assert divergence is not None and divergence.height == 4  # patched before block 4
+    assert divergence is not None and divergence.height == 7  # patched before block 7
     assert divergence.field == "state change #0 state[counter.test, count]"
     assert divergence.expected["value"] == b"41" and divergence.got["value"] == b"40"
 
     path = _copy(counter_db, tmp_path / "log.db")
     _tamper(path, "DROP TRIGGER state_changes_append_only_update",
             "UPDATE state_changes SET row = replace(row, '\"32\"', '\"39\"') "
-            "WHERE tbl = 'state' AND height = 2")
+            "WHERE tbl = 'state' AND height = 3")
     divergence = verify(SQLiteStore(path)).divergence
-    assert divergence is not None and divergence.height == 2
-    assert divergence.field == "state change #0 state[counter.test, count]"
+    assert divergence is not None and divergence.height == 3
+    # change #0 of block 3 is the signer paying for the transaction
+    assert divergence.field == "state change #1 state[counter.test, count]"
 
 
 def test_verify_from_a_checkpoint(counter_db: Path, tmp_path: Path) -> None:
     store = SQLiteStore(counter_db)
     latest = store.latest_block().height  # type: ignore[union-attr]
-    report = verify(store, from_block=4)
-    assert report.ok and report.from_block == 4 and report.blocks == latest - 3
+    report = verify(store, from_block=7)
+    assert report.ok and report.from_block == 7 and report.blocks == latest - 6
     with pytest.raises(UserError, match="cannot be a starting point"):
         Replayer(store, start=latest + 1)
     # the checkpoint is rebuilt from state_changes and must hash to the recorded root
     path = _copy(counter_db, tmp_path / "checkpoint.db")
     _tamper(path, "DROP TRIGGER state_changes_append_only_update",
             "UPDATE state_changes SET row = replace(row, '\"33\"', '\"38\"') "
-            "WHERE tbl = 'state' AND height = 3")
-    divergence = verify(SQLiteStore(path), from_block=4).divergence
-    assert divergence is not None and divergence.height == 3
+            "WHERE tbl = 'state' AND height = 5")
+    divergence = verify(SQLiteStore(path), from_block=7).divergence
+    assert divergence is not None and divergence.height == 6
     assert divergence.field.startswith("state_root (checkpoint")
 
 
@@ -350,12 +355,14 @@ def test_state_and_account_at_a_block(counter_db: Path) -> None:
         with pytest.raises(AccountNotFound, match="did not exist at the end of block 0"):
             sim.state_at("counter.test", 0)
         assert sim.state_at("counter.test", 1) == {"count": "1"}
-        assert sim.state_at("counter.test", 3) == {"count": "3"}
-        assert sim.state_at("counter.test", 4) == {"count": "41"}  # patched before block 4
+        assert sim.state_at("counter.test", 2) == {"count": "1"}  # block 2: the gas refund
+        assert sim.state_at("counter.test", 3) == {"count": "2"}
+        assert sim.state_at("counter.test", 5) == {"count": "3"}
+        assert sim.state_at("counter.test", 7) == {"count": "41"}  # patched before block 7
         assert sim.state_at("counter.test", sim.height) == sim.state("counter.test")
         assert sim.account_at("counter.test", 1)["code_hash"] is not None
-        with pytest.raises(AccountNotFound, match="did not exist at the end of block 5"):
-            sim.state_at("alice.test", 5)
+        with pytest.raises(AccountNotFound, match="did not exist at the end of block 8"):
+            sim.state_at("alice.test", 8)
         with pytest.raises(UserError, match="outside the recorded history"):
             sim.state_at("counter.test", sim.height + 1)
 
@@ -365,8 +372,10 @@ def test_replay_traces_every_host_call(counter_db: Path) -> None:
         tx = [t for t in sim.transactions("counter.test") if t["kind"] == "call"][1]
         replay = sim.replay_tx(tx["tx_hash"])
     assert replay.divergence is None
-    (receipt,) = replay.receipts
+    receipt, refund = replay.receipts  # the call, then the signer's gas refund
     assert receipt.matches and receipt.outcome.logs == ["Counter incremented to 2"]
+    assert refund.matches and refund.outcome.receipt_kind == "refund"
+    assert receipt.outcome.tokens_burnt == receipt.outcome.gas_burnt * NEAR_GAS_PRICE
     (run,) = receipt.runs
     trace = run.trace or []
     names = [name for name, _args, _before, _after in trace]
@@ -444,9 +453,9 @@ def test_cli_verify_state_at_block_replay_and_block(counter_db: Path, tmp_path: 
     assert "✓ verified" in _cli(counter_db, "verify")
     payload = json.loads(_cli(counter_db, "verify", "--from-block", "3", "--json"))
     assert payload["status"] == "success" and payload["result"]["from_block"] == 3
-    at = json.loads(_cli(counter_db, "state", "counter.test", "--at-block", "2", "--json"))
-    assert at["result"] == {"count": "2"} and at["block_height"] == 2
-    assert "at block #2" in _cli(counter_db, "state", "counter.test", "--at-block", "2")
+    at = json.loads(_cli(counter_db, "state", "counter.test", "--at-block", "3", "--json"))
+    assert at["result"] == {"count": "2"} and at["block_height"] == 3
+    assert "at block #3" in _cli(counter_db, "state", "counter.test", "--at-block", "3")
     account = json.loads(_cli(counter_db, "account", "counter.test", "--at-block", "1",
                               "--json"))
     assert account["result"]["account_id"] == "counter.test"

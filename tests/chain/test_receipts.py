@@ -36,7 +36,7 @@ def engine() -> FakeEngine:
 
 @pytest.fixture
 def sim(engine: FakeEngine) -> Iterator[ContractSimulator]:
-    with ContractSimulator(db_path=":memory:", engine=engine) as simulator:
+    with ContractSimulator(db_path=":memory:", engine=engine, gas_price=0) as simulator:
         yield simulator
 
 
@@ -461,13 +461,6 @@ def test_keys_given_at_creation_are_access_keys(sim: ContractSimulator) -> None:
     assert [k["public_key"] for k in sim.access_keys("k.test")] == [KEY1]
 
 
-def test_stake_is_refused_clearly(sim: ContractSimulator) -> None:
-    sim.create_account("v.test", 10 * NEAR)
-    result = sim.transact("v.test", "v.test", [act.stake("1NEAR", KEY1)])
-    assert result.error is not None and result.error["kind"] == "StakeNotSupported"
-    assert "not simulated" in result.error["message"]
-
-
 def test_transactions_are_validated_before_anything_runs(sim: ContractSimulator) -> None:
     height = sim.height
     for actions, why in [([], "non-empty"), ([act.delete_account("x.test"), act.transfer(1)],
@@ -599,7 +592,7 @@ def test_in_flight_receipts_survive_reopening(tmp_path: Path, engine: FakeEngine
     def start(c: FakeCall) -> None:
         c.return_promise(c.then(c.call("b.test", "work"), "done"))
 
-    with ContractSimulator(db_path=db, engine=engine) as first:
+    with ContractSimulator(db_path=db, engine=engine, gas_price=0) as first:
         first.deploy("a.test", engine.contract("a", start=start, done=lambda c: "done"))
         first.deploy("b.test", engine.contract("b", work=lambda c: "w"))
         tx = first.submit("test.near", "a.test", [act.function_call("start")]).tx_hash
@@ -611,7 +604,7 @@ def test_in_flight_receipts_survive_reopening(tmp_path: Path, engine: FakeEngine
 
 
 def test_strict_receipt_delays(engine: FakeEngine) -> None:
-    with ContractSimulator(db_path=":memory:", engine=engine,
+    with ContractSimulator(db_path=":memory:", engine=engine, gas_price=0,
                            strict_receipt_delays=True) as sim:
         sim.deploy("a.test", engine.contract("a", m=lambda c: "x"))
         h = sim.height + 1
@@ -724,11 +717,17 @@ def test_zero_gas_price_makes_no_refund_receipts(sim: ContractSimulator, engine:
 
 def test_chain_settings_are_fixed_at_creation(tmp_path: Path) -> None:
     db = tmp_path / "c.db"
-    ContractSimulator(db_path=db, gas_price=NEAR_GAS_PRICE).close()
+    ContractSimulator(db_path=db, gas_price=0, epoch_length=10).close()
     with ContractSimulator(db_path=db) as again:
-        assert again.gas_price == NEAR_GAS_PRICE
+        assert (again.gas_price, again.epoch_length) == (0, 10)
+        assert again.chain_config()["gas_price"] == 0
+        assert again.chain_config()["epoch_length"] == 10
     with pytest.raises(UserError, match="gas price"):
-        ContractSimulator(db_path=db, gas_price=0)
+        ContractSimulator(db_path=db, gas_price=NEAR_GAS_PRICE)
+    with pytest.raises(UserError, match="epoch length"):
+        ContractSimulator(db_path=db, epoch_length=5)
+    with pytest.raises(UserError, match="epoch_length"):
+        ContractSimulator(db_path=":memory:", epoch_length=0)
 
 
 # --- outcome shapes ---------------------------------------------------------------------------

@@ -24,7 +24,7 @@ def engine() -> LogicEngine:
 
 @pytest.fixture
 def sim(engine: LogicEngine) -> Iterator[ContractSimulator]:
-    with ContractSimulator(db_path=":memory:", engine=engine) as simulator:
+    with ContractSimulator(db_path=":memory:", engine=engine, gas_price=0) as simulator:
         yield simulator
 
 

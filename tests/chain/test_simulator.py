@@ -215,7 +215,7 @@ def test_storage_staking(sim: ContractSimulator) -> None:
 
 def test_execution_modes() -> None:
     with pytest.raises(UnsupportedExecutionMode, match="planned.*supported now: 'quickjs'"):
-        ContractSimulator("direct", db_path=":memory:")
+        ContractSimulator("posix", db_path=":memory:")
     with pytest.raises(UnsupportedExecutionMode, match="unknown execution_mode"):
         ContractSimulator("v8", db_path=":memory:")
 

@@ -14,8 +14,10 @@ from .support import Cli
 
 @pytest.fixture
 def sim() -> Iterator[ContractSimulator]:
-    """A fresh chain in memory."""
-    with ContractSimulator(execution_mode="quickjs", db_path=":memory:") as simulator:
+    """A fresh chain in memory, gas price 0: the tests compare whole account records before
+    and after a call (gas at NEAR's price is covered by tests/chain/test_gas_price.py)."""
+    with ContractSimulator(execution_mode="quickjs", db_path=":memory:",
+                           gas_price=0) as simulator:
         yield simulator
 
 

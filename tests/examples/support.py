@@ -12,6 +12,7 @@ from typing import Any
 from typer.testing import CliRunner
 
 from outlayer import CallResult, ContractSimulator
+from outlayer.chain.runtime import BURNT_GAS_REWARD, NEAR_GAS_PRICE
 from outlayer.cli import app
 from outlayer.testing import TxResult, ViewResult
 
@@ -49,6 +50,17 @@ def assert_panics(result: AnyResult, message: str) -> None:
     assert result.error == {"kind": "GuestPanic", "message": message}
     assert result.result is None
     assert result.state_changes == {}
+
+
+def undo_gas(contract: dict[str, Any], signer: dict[str, Any], result: CallResult | TxResult,
+             gas_price: int = NEAR_GAS_PRICE) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The contract's and the signer's account records without what gas moved in `result`'s
+    transaction at `gas_price`: the signer paid the tokens burnt (unused gas and deposits
+    came back), the contract earned NEAR's burnt-gas reward on its function call."""
+    num, den = BURNT_GAS_REWARD
+    reward = result.gas_burnt * num // den * gas_price
+    return ({**contract, "balance": int(contract["balance"]) - reward},
+            {**signer, "balance": int(signer["balance"]) + result.tokens_burnt})
 
 
 def ok(result: AnyResult) -> Any:

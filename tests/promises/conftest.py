@@ -26,7 +26,8 @@ def example(name: str) -> str:
 
 @pytest.fixture
 def sim() -> Iterator[ContractSimulator]:
-    with ContractSimulator(db_path=":memory:") as simulator:
+    """Gas price 0: exact balances and receipt lists (test_gas_price.py covers the price)."""
+    with ContractSimulator(db_path=":memory:", gas_price=0) as simulator:
         yield simulator
 
 

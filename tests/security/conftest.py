@@ -85,7 +85,9 @@ class Arena:
 
 @pytest.fixture(scope="module")
 def chain() -> Iterator[ContractSimulator]:
-    with ContractSimulator(db_path=":memory:") as sim:
+    # gas_price=0: the arenas compare balances and heights before and after an attack;
+    # what gas costs in tokens is tested in tests/chain/test_gas_price.py.
+    with ContractSimulator(db_path=":memory:", gas_price=0) as sim:
         sim.create_account("attacker.test")
         yield sim
 

@@ -53,7 +53,10 @@ def test_failure_is_rolled_back(sandbox: Sandbox) -> None:
     assert failed.receipt_failures[0]["kind"] == "GuestPanic"
     assert failed.receipt_failures[0]["executor_id"] == status.id
     assert status.view_state() == {}
-    assert alice.balance == before  # the deposit came back (gas is free at gas price 0)
+    # the deposit came back; alice paid for the gas burnt, at NEAR's gas price (the default)
+    assert alice.balance == before - failed.tokens_burnt
+    assert failed.tokens_burnt == sum(o.tokens_burnt for o in (
+        failed.outcome.transaction_outcome, *failed.receipts_outcome)) > 0
     with pytest.raises(TransactionFailed, match="GuestPanic"):
         failed.json()
     with pytest.raises(TransactionFailed, match="GuestPanic"):
@@ -79,8 +82,10 @@ def test_contract_sees_the_sandbox_clock(sandbox: Sandbox) -> None:
     sandbox.set_timestamp(2_000_000_000_000_000_000)
     assert sandbox.root.call(clock, "now").json() == "2000000000000000000"
     sandbox.set_block_time(5)
-    assert clock.view("now").json() == "2000000000000000000"
-    assert sandbox.root.call(clock, "now").json() == "2000000000000000005"
+    latest = sandbox.timestamp_ns  # the gas refund's block, one block time after the call
+    assert latest == 2_000_000_001_000_000_000
+    assert clock.view("now").json() == str(latest)
+    assert sandbox.root.call(clock, "now").json() == str(latest + 5)
     failed = sandbox.root.call(clock, "fail")
     assert failed.logs == ["about to fail"] and failed.status == "failure"
     assert clock.view("now").logs == []
@@ -91,9 +96,13 @@ def test_accounts_keys_transfers_and_batches(sandbox: Sandbox) -> None:
     assert alice.balance == 5 * NEAR
     assert [k["access_key"]["permission"] for k in alice.keys()] == ["FullAccess"]
     bob = alice.create_subaccount("bob", balance=NEAR)  # bob.alice.test.near
-    assert bob.id == "bob.alice.test.near" and alice.balance == 4 * NEAR
-    assert alice.transfer(bob, NEAR).is_success
-    assert bob.balance == 2 * NEAR
+    # alice paid 1 NEAR and the gas of the transaction (well under 0.001 NEAR)
+    assert bob.id == "bob.alice.test.near" and bob.balance == NEAR
+    assert 4 * NEAR - NEAR // 1000 < alice.balance < 4 * NEAR
+    before = alice.balance
+    sent = alice.transfer(bob, NEAR)
+    assert sent.is_success and bob.balance == 2 * NEAR
+    assert alice.balance == before - NEAR - sent.tokens_burnt
     with pytest.raises(TransactionFailed, match="CreateAccountNotAllowed"):
         bob.create_subaccount("x.y", balance=1)  # not a direct sub-account: it fails
     deployed = alice.batch(alice, [actions.deploy_contract(COUNTER),
@@ -120,8 +129,8 @@ def test_cross_contract_failure_is_reported(sandbox: Sandbox) -> None:
 
 
 def test_sandbox_factory_options(sandbox_factory: Callable[..., Sandbox]) -> None:
-    paid = sandbox_factory(gas_price=NEAR_GAS_PRICE)
-    free = sandbox_factory()
+    paid = sandbox_factory()  # NEAR's gas price is the default
+    free = sandbox_factory(gas_price=0)
     for box in (paid, free):
         counter = box.dev_deploy(COUNTER)
         box.root.call(counter, "increment")

@@ -1,0 +1,162 @@
+"""The node's ASGI app: NEAR JSON-RPC at ``POST /`` and, when installed, the playground.
+
+`create_app(config)` opens the chain (one `Node`: one thread owns the simulator), applies
+the genesis accounts of the node config, and serves JSON-RPC. Request bodies are read up
+to `rpc.MAX_BODY_BYTES` and refused past it (HTTP 413 with a JSON-RPC error) without
+reading the rest. The playground (`outlayer.service.playground.install`) adds ``GET /``,
+its static files and ``/api/playground/*`` on the same node (``app.state.node``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import importlib.util
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from outlayer.chain.actions import add_full_access_key
+from outlayer.chain.simulator import ContractSimulator
+from outlayer.chain.store import MEMORY, default_db_path
+from outlayer.errors import AccountAlreadyExists
+from outlayer.service import config as node_config
+from outlayer.service import errors
+from outlayer.service.node import Node
+from outlayer.service.rpc import MAX_BODY_BYTES, Rpc
+
+
+@dataclass
+class ServiceConfig:
+    """Where the node keeps its state and its configuration.
+
+    `db`: the state file (None: `.outlayer/state.db` of the working directory; ":memory:"
+    keeps nothing). `config_file`: the node config (None: ``node.json`` beside the state
+    file, created with a new `test.near` key on a fresh start; an in-memory chain without
+    one keeps its new key in memory only: ``config.node.secret_keys``). `keys_dir`: where a
+    fresh start writes key files (None: ``keys`` beside the config).
+    """
+
+    db: str | Path | None = None
+    config_file: Path | None = None
+    keys_dir: Path | None = None
+    execution_mode: str = "quickjs"
+    gas_price: int | None = None
+    #: filled by create_app: the loaded node config
+    node: node_config.NodeConfig = field(default_factory=node_config.NodeConfig)
+
+    def config_path(self) -> Path | None:
+        """The node config file (None: an in-memory chain with no file given)."""
+        if self.config_file is not None:
+            return self.config_file
+        if self.db is None:
+            return default_db_path().parent / "node.json"
+        if str(self.db) == MEMORY:
+            return None
+        return Path(self.db).resolve().parent / "node.json"
+
+
+def _genesis(sim: ContractSimulator, accounts: list[node_config.GenesisAccount]) -> list[str]:
+    """Create the genesis accounts the chain does not have yet. An account that exists
+    (e.g. made by `outlayer call` on this state file) but lacks its configured key gets it
+    by a transaction of its own (recorded like any other); returns notes for the user."""
+    notes = []
+    for account in accounts:
+        if sim.store.get_account(account.account_id) is None:
+            sim.create_account(account.account_id, account.balance,
+                               public_key=account.public_key)
+            continue
+        if account.public_key and sim.store.get_access_key(account.account_id,
+                                                            account.public_key) is None:
+            result = sim.transact(account.account_id, account.account_id,
+                                  [add_full_access_key(account.public_key)])
+            if result.ok:
+                notes.append(f"added the configured key {account.public_key} to the "
+                             f"existing account {account.account_id}")
+            else:
+                notes.append(f"could not add the configured key to the existing account "
+                             f"{account.account_id}: {result.error}")
+    return notes
+
+
+def create_app(config: ServiceConfig | None = None) -> FastAPI:
+    """The node app over `config`'s chain (see `ServiceConfig`)."""
+    config = config or ServiceConfig()
+    path = config.config_path()
+    keys_dir = config.keys_dir or (path.parent / "keys" if path is not None else None)
+    config.node = node_config.load_or_create(path, keys_dir)
+    db = config.db
+
+    def open_chain() -> ContractSimulator:
+        if db is not None and str(db) != MEMORY:
+            Path(db).parent.mkdir(parents=True, exist_ok=True)
+        return ContractSimulator(config.execution_mode, db_path=db,
+                                 gas_price=config.gas_price)
+
+    node = Node(open_chain)
+    try:
+        notes = node.call(_genesis, config.node.accounts)
+    except AccountAlreadyExists:  # raced with another process: nothing to add
+        notes = []
+    except BaseException:
+        node.close()
+        raise
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            node.close()
+
+    app = FastAPI(title="OutLayer node", lifespan=lifespan, docs_url=None, redoc_url=None,
+                  openapi_url=None)
+    rpc = Rpc(node, config.node.chain_id)
+    app.state.node = node
+    app.state.rpc = rpc
+    app.state.config = config
+    app.state.notes = notes
+
+    @app.post("/")
+    async def json_rpc(request: Request) -> JSONResponse:
+        declared = request.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+            return _too_large()
+        body = bytearray()
+        async for chunk in request.stream():
+            body.extend(chunk)
+            if len(body) > MAX_BODY_BYTES:
+                return _too_large()
+        return JSONResponse(await rpc.handle(bytes(body)))
+
+    if importlib.util.find_spec("outlayer.service.playground") is not None:
+        importlib.import_module("outlayer.service.playground").install(app)
+    return app
+
+
+def _too_large() -> JSONResponse:
+    error = errors.invalid_request(f"the request body is over {MAX_BODY_BYTES} bytes")
+    return JSONResponse({"jsonrpc": "2.0", "id": None, "error": error.to_json()},
+                        status_code=413)
+
+
+def serve(host: str, port: int, config: ServiceConfig) -> None:
+    """Run the node until interrupted (`outlayer serve`)."""
+    import uvicorn
+
+    app = create_app(config)
+    where = config.config_path()
+    print(f"OutLayer node: chain {config.node.chain_id!r}, state "
+          f"{config.db or default_db_path()}, config {where or '(in memory)'}", flush=True)
+    for path in config.node.created_keys:
+        print(f"created genesis account key: {path} (near-cli credentials format)", flush=True)
+    if where is None:  # an in-memory chain: its fresh key exists nowhere else
+        for account_id, secret in config.node.secret_keys.items():
+            print(f"in-memory chain: {account_id} private key {secret}", flush=True)
+    for text in app.state.notes:
+        print(f"note: {text}", flush=True)
+    print(f"JSON-RPC on http://{host}:{port}/", flush=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -1,0 +1,79 @@
+"""JSON-RPC error objects shaped like nearcore's.
+
+nearcore answers every failure with ``{"name", "cause": {"name", "info"}, "code", "message",
+"data"}``: `name` is the family (REQUEST_VALIDATION_ERROR, HANDLER_ERROR, INTERNAL_ERROR),
+`cause.name` the specific error (UNKNOWN_ACCOUNT, INVALID_TRANSACTION, ...), `code` the
+JSON-RPC code (-32700 parse error, -32601 method not found, -32602 bad params, -32000
+server/handler error) and `data` the legacy free-form detail clients still read
+(near-api-js reads ``data.TxExecutionError`` for a refused transaction).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+PARSE_ERROR = -32700
+INVALID_REQUEST = -32600
+METHOD_NOT_FOUND = -32601
+INVALID_PARAMS = -32602
+SERVER_ERROR = -32000
+
+_MESSAGES = {PARSE_ERROR: "Parse error", INVALID_REQUEST: "Invalid request",
+             METHOD_NOT_FOUND: "Method not found", INVALID_PARAMS: "Invalid params",
+             SERVER_ERROR: "Server error"}
+
+
+class RpcError(Exception):
+    """One JSON-RPC error; `to_json` is the response's ``error`` member."""
+
+    def __init__(self, name: str, cause: str, info: dict[str, Any] | None = None, *,
+                 code: int = SERVER_ERROR, data: Any = None) -> None:
+        self.name = name
+        self.cause = cause
+        self.info = info or {}
+        self.code = code
+        self.data = data
+        super().__init__(f"{cause}: {data if data is not None else self.info}")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "cause": {"name": self.cause, "info": self.info},
+                "code": self.code, "message": _MESSAGES.get(self.code, "Server error"),
+                "data": self.data if self.data is not None else self.info}
+
+
+def parse_error(message: str) -> RpcError:
+    """The request body or its params could not be read (nearcore's PARSE_ERROR)."""
+    return RpcError("REQUEST_VALIDATION_ERROR", "PARSE_ERROR", {"error_message": message},
+                    code=PARSE_ERROR, data=message)
+
+
+def bad_params(message: str) -> RpcError:
+    """The params have the wrong shape: nearcore reports these as PARSE_ERROR too."""
+    return RpcError("REQUEST_VALIDATION_ERROR", "PARSE_ERROR", {"error_message": message},
+                    code=INVALID_PARAMS, data=message)
+
+
+def invalid_request(message: str) -> RpcError:
+    return RpcError("REQUEST_VALIDATION_ERROR", "PARSE_ERROR", {"error_message": message},
+                    code=INVALID_REQUEST, data=message)
+
+
+def method_not_found(method: str) -> RpcError:
+    return RpcError("REQUEST_VALIDATION_ERROR", "METHOD_NOT_FOUND", {"method_name": method},
+                    code=METHOD_NOT_FOUND, data=method)
+
+
+def handler(cause: str, info: dict[str, Any] | None = None, data: Any = None) -> RpcError:
+    return RpcError("HANDLER_ERROR", cause, info, code=SERVER_ERROR, data=data)
+
+
+def internal(message: str) -> RpcError:
+    return RpcError("INTERNAL_ERROR", "INTERNAL_ERROR", {"error_message": message},
+                    code=SERVER_ERROR, data=message)
+
+
+def invalid_transaction(detail: Any, message: str) -> RpcError:
+    """A transaction refused before it ran (nearcore's InvalidTxError, e.g. InvalidNonce)."""
+    tx_error = {"TxExecutionError": {"InvalidTxError": detail}}
+    return RpcError("HANDLER_ERROR", "INVALID_TRANSACTION",
+                    {**tx_error, "error_message": message}, code=SERVER_ERROR, data=tx_error)

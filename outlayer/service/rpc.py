@@ -1,0 +1,600 @@
+"""NEAR JSON-RPC 2.0 over the node's chain: request parsing, method dispatch, error mapping.
+
+Each method reads its params (nearcore's object form; the positional list forms that
+near-api-js and older clients still send are accepted where nearcore accepts them), runs on
+the chain thread (`Node.run`) and returns nearcore's result shape (`views`). Every failure is
+an `RpcError` (`errors`): bad JSON, unknown methods, wrong params, bad base64 or borsh, bad
+signatures, replayed nonces, unknown accounts. Nothing a request sends can crash the server
+or leave partial state: chain writes happen only in `ContractSimulator.submit_signed` (one
+store transaction per block) and the sandbox methods.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import json
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import base58
+
+from outlayer.chain import signed
+from outlayer.chain.accounts import (
+    BadAccountId,
+    check_account_id,
+    public_key_bytes,
+    public_key_str,
+)
+from outlayer.chain.simulator import ContractSimulator
+from outlayer.chain.store import Block
+from outlayer.errors import AccountNotFound, ContractNotDeployed, OutLayerError, UserError
+from outlayer.service import errors, views
+from outlayer.service.errors import RpcError
+from outlayer.service.node import Node
+
+log = logging.getLogger("outlayer.service")
+
+#: the largest request body the node reads: a max-size contract (4 MiB) in base64 plus
+#: room for the rest of the transaction and the JSON envelope.
+MAX_BODY_BYTES = 8 * 1024 * 1024
+FINALITIES = ("optimistic", "near-final", "final")
+WAIT_UNTIL = ("NONE", "INCLUDED", "EXECUTED_OPTIMISTIC", "INCLUDED_FINAL", "EXECUTED", "FINAL")
+
+Params = Any
+Handler = Callable[["Rpc", Params], Awaitable[Any]]
+
+
+def _obj(params: Params, method: str) -> dict[str, Any]:
+    if not isinstance(params, dict):
+        raise errors.bad_params(f"{method} takes an object of params, got "
+                                f"{type(params).__name__}")
+    return params
+
+
+def _str_field(params: dict[str, Any], name: str) -> str:
+    value = params.get(name)
+    if not isinstance(value, str):
+        raise errors.bad_params(f"missing or non-string field `{name}`")
+    return value
+
+
+def _b64(text: Any, name: str) -> bytes:
+    if not isinstance(text, str):
+        raise errors.bad_params(f"`{name}` must be a base64 string")
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise errors.parse_error(f"`{name}` is not valid base64: {exc}") from None
+
+
+def _account(value: Any, block: Block | None = None) -> str:
+    try:
+        return check_account_id(value)
+    except BadAccountId as exc:
+        info: dict[str, Any] = {"requested_account_id": value}
+        if block is not None:
+            info.update(views.at(block))
+        raise errors.handler("INVALID_ACCOUNT", info, exc.message) from None
+
+
+def _unknown_account(account_id: str, block: Block) -> RpcError:
+    return errors.handler("UNKNOWN_ACCOUNT", {"requested_account_id": account_id,
+                                              **views.at(block)},
+                          f"account {account_id} does not exist while viewing")
+
+
+def _block_ref(sim: ContractSimulator, params: dict[str, Any]) -> Block:
+    """The block a request names: `finality`, or `block_id` (height or base58 hash)."""
+    if "block_id" in params and params["block_id"] is not None:
+        return _block_by_id(sim, params["block_id"])
+    finality = params.get("finality")
+    if finality in FINALITIES:
+        return sim.block  # every block is final at once on a single node
+    if params.get("sync_checkpoint") == "genesis":
+        block = sim.store.get_block(sim.history_start)
+        assert block is not None
+        return block
+    if finality is None and "sync_checkpoint" not in params:
+        raise errors.bad_params("one of `finality` or `block_id` is required")
+    raise errors.bad_params(f"unknown finality {finality!r} (use one of "
+                            f"{', '.join(FINALITIES)})")
+
+
+def _block_by_id(sim: ContractSimulator, block_id: Any) -> Block:
+    block: Block | None = None
+    if isinstance(block_id, bool):
+        raise errors.bad_params("block_id must be a height or a base58 block hash")
+    if isinstance(block_id, int):
+        block = sim.store.get_block(block_id) if 0 <= block_id < 1 << 63 else None
+    elif isinstance(block_id, str):
+        try:
+            raw = base58.b58decode(block_id)
+        except ValueError:
+            raise errors.parse_error(f"block_id {block_id!r} is not base58") from None
+        block = sim.store.block_by_hash(raw) if len(raw) == 32 else None
+    else:
+        raise errors.bad_params("block_id must be a height or a base58 block hash")
+    if block is None or block.hash is None:
+        raise errors.handler("UNKNOWN_BLOCK", {"block_reference": {"block_id": block_id}},
+                             f"block {block_id!r} is not known")
+    return block
+
+
+# --- chain-thread work ----------------------------------------------------------------------
+
+
+def _status(sim: ContractSimulator, chain_id: str) -> dict[str, Any]:
+    latest = sim.block
+    genesis = sim.store.get_block(sim.history_start) or latest
+    return {
+        "version": views.NODE_VERSION, "chain_id": chain_id,
+        "protocol_version": views.PROTOCOL_VERSION,
+        "latest_protocol_version": views.PROTOCOL_VERSION, "rpc_addr": None,
+        "validators": [], "validator_account_id": None, "validator_public_key": None,
+        "node_public_key": "ed25519:" + views.b58(bytes(32)), "node_key": None,
+        "uptime_sec": 0, "genesis_hash": views.block_hash(genesis),
+        "sync_info": {
+            "latest_block_hash": views.block_hash(latest),
+            "latest_block_height": latest.height,
+            "latest_state_root": views.b58(latest.state_root),
+            "latest_block_time": views.iso_time(latest.timestamp_ns),
+            "syncing": False,
+            "earliest_block_hash": views.block_hash(genesis),
+            "earliest_block_height": genesis.height,
+            "earliest_block_time": views.iso_time(genesis.timestamp_ns),
+            "epoch_id": views.ZERO_HASH, "epoch_start_height": 0,
+        },
+    }
+
+
+def _block(sim: ContractSimulator, params: Params) -> dict[str, Any]:
+    if isinstance(params, list):  # ["<hash>"] / [height]
+        if len(params) != 1:
+            raise errors.bad_params("block takes [block_id] or {finality | block_id}")
+        block = _block_by_id(sim, params[0])
+    else:
+        block = _block_ref(sim, _obj(params, "block"))
+    prev = sim.store.get_block(block.height - 1) if block.height > 0 else None
+    return views.block_view(block, prev, sim.gas_price)
+
+
+def _gas_price(sim: ContractSimulator, params: Params) -> dict[str, Any]:
+    block_id = None
+    if isinstance(params, list):
+        if len(params) > 1:
+            raise errors.bad_params("gas_price takes [block_id or null]")
+        block_id = params[0] if params else None
+    elif isinstance(params, dict):
+        block_id = params.get("block_id")
+    elif params is not None:
+        raise errors.bad_params("gas_price takes [block_id or null] or {block_id}")
+    if block_id is not None:
+        _block_by_id(sim, block_id)
+    return {"gas_price": str(sim.gas_price)}
+
+
+def _protocol_config(sim: ContractSimulator, chain_id: str, params: Params) -> dict[str, Any]:
+    if isinstance(params, dict) and ("finality" in params or params.get("block_id") is not None):
+        _block_ref(sim, params)
+    p = sim.params
+    return {"chain_id": chain_id, "protocol_version": views.PROTOCOL_VERSION,
+            "genesis_height": 0, "epoch_length": 43_200,
+            "min_gas_price": str(sim.gas_price), "max_gas_price": str(sim.gas_price),
+            "transaction_validity_period": signed.TRANSACTION_VALIDITY_PERIOD,
+            "minimum_stake_ratio": [1, 6250],
+            "runtime_config": {
+                "storage_amount_per_byte": str(p.storage_amount_per_byte),
+                "wasm_config": {"limit_config": {
+                    "max_contract_size": p.max_contract_size,
+                    "max_transaction_size": p.max_transaction_size,
+                    "max_total_prepaid_gas": p.max_total_prepaid_gas,
+                    "max_arguments_length": p.max_arguments_length,
+                    "max_length_method_name": p.max_length_method_name,
+                    "max_actions_per_receipt": p.max_actions_per_receipt}},
+            }}
+
+
+def _query(sim: ContractSimulator, params: Params) -> dict[str, Any]:
+    if isinstance(params, list):
+        raise errors.bad_params("query takes an object: {request_type, finality | block_id, "
+                                "...} (the legacy path form is not supported)")
+    params = _obj(params, "query")
+    kind = params.get("request_type")
+    if kind not in _QUERIES:
+        raise errors.bad_params(f"unknown request_type {kind!r} (one of "
+                                f"{', '.join(sorted(_QUERIES))})")
+    block = _block_ref(sim, params)
+    account_id = _account(params.get("account_id"), block)
+    return _QUERIES[kind](sim, params, block, account_id)
+
+
+def _account_at(sim: ContractSimulator, account_id: str, block: Block
+                ) -> tuple[Any, dict[bytes, bytes] | None]:
+    """The account record (and, for a past block, its storage) as of `block`."""
+    if block.height == sim.height:
+        account = sim.store.get_account(account_id)
+        if account is None:
+            raise _unknown_account(account_id, block)
+        return account, None
+    try:
+        return sim._record_at(account_id, block.height)  # noqa: SLF001 - recorded state
+    except AccountNotFound:
+        raise _unknown_account(account_id, block) from None
+
+
+def _view_account(sim: ContractSimulator, params: dict[str, Any], block: Block,
+                  account_id: str) -> dict[str, Any]:
+    account, _ = _account_at(sim, account_id, block)
+    return views.account_view(account, block)
+
+
+def _view_code(sim: ContractSimulator, params: dict[str, Any], block: Block,
+               account_id: str) -> dict[str, Any]:
+    account, _ = _account_at(sim, account_id, block)
+    code = sim.store.get_code(account.code_hash) if account.code_hash else None
+    if code is None:
+        raise errors.handler("NO_CONTRACT_CODE", {"contract_account_id": account_id,
+                                                  **views.at(block)},
+                             f"contract code for account {account_id} does not exist")
+    return {"code_base64": views.b64(code), "hash": account.code_hash, **views.at(block)}
+
+
+def _view_state(sim: ContractSimulator, params: dict[str, Any], block: Block,
+                account_id: str) -> dict[str, Any]:
+    prefix = _b64(params.get("prefix_base64", ""), "prefix_base64")
+    account, items = _account_at(sim, account_id, block)
+    if items is None:
+        with sim.store.snapshot():
+            items = dict(sim.store.storage_items(account_id))
+    values = [{"key": views.b64(k), "value": views.b64(v)}
+              for k, v in sorted(items.items()) if k.startswith(prefix)]
+    return {"values": values, **views.at(block)}
+
+
+def _call_function(sim: ContractSimulator, params: dict[str, Any], block: Block,
+                   account_id: str) -> dict[str, Any]:
+    method = _str_field(params, "method_name")
+    args = _b64(params.get("args_base64", ""), "args_base64")
+    past = block.height != sim.height
+    _account_at(sim, account_id, block)  # UNKNOWN_ACCOUNT as of that block
+    try:
+        result = sim.view(account_id, method, args or None,
+                          block_height=block.height if past else None)
+    except ContractNotDeployed:
+        raise errors.handler("NO_CONTRACT_CODE", {"contract_account_id": account_id,
+                                                  **views.at(block)},
+                             f"contract code for account {account_id} does not exist") from None
+    except UserError as exc:  # e.g. args that are not a JSON object
+        raise _execution_error(exc.kind, exc.message, block) from None
+    if not result.ok:
+        error = result.error or {"kind": "Error", "message": "the view failed"}
+        raise _execution_error(error["kind"], error["message"], block, result.logs)
+    return {"result": list(result.return_data or b""), "logs": list(result.logs),
+            **views.at(block)}
+
+
+def _execution_error(kind: str, message: str, block: Block,
+                     logs: list[str] | None = None) -> RpcError:
+    """nearcore's CONTRACT_EXECUTION_ERROR; `error` is the FunctionCallError JSON."""
+    error = views.function_call_error(kind, message)
+    text = f"wasm execution failed with error: {kind}: {message}"
+    return errors.handler("CONTRACT_EXECUTION_ERROR",
+                          {"vm_error": text, "error": error, "logs": logs or [],
+                           **views.at(block)}, text)
+
+
+def _keys_at(sim: ContractSimulator, account_id: str, block: Block) -> list[dict[str, Any]]:
+    _account_at(sim, account_id, block)
+    if block.height == sim.height:
+        with sim.store.snapshot():
+            return [k.to_json() for k in sim.store.access_keys(account_id)]
+    with sim.store.snapshot():
+        tables, _ = sim.store.state_as_of(block.height, account_id)
+    return [{"public_key": row[1], "access_key": {"nonce": int(row[2]),
+                                                  "permission": json.loads(row[3])}}
+            for row in sorted(tables.get("access_keys", []), key=lambda r: r[1])]
+
+
+def _view_access_key(sim: ContractSimulator, params: dict[str, Any], block: Block,
+                     account_id: str) -> dict[str, Any]:
+    text = _str_field(params, "public_key")
+    try:
+        key = public_key_str(public_key_bytes(text))
+    except UserError as exc:
+        raise errors.parse_error(exc.message) from None
+    for item in _keys_at(sim, account_id, block):
+        if item["public_key"] == key:
+            return {**item["access_key"], **views.at(block)}
+    raise errors.handler("UNKNOWN_ACCESS_KEY", {"public_key": key, **views.at(block)},
+                         f"access key {key} does not exist while viewing")
+
+
+def _view_access_key_list(sim: ContractSimulator, params: dict[str, Any], block: Block,
+                          account_id: str) -> dict[str, Any]:
+    return {"keys": _keys_at(sim, account_id, block), **views.at(block)}
+
+
+_QUERIES: dict[str, Callable[[ContractSimulator, dict[str, Any], Block, str],
+                             dict[str, Any]]] = {
+    "view_account": _view_account, "view_code": _view_code, "view_state": _view_state,
+    "call_function": _call_function, "view_access_key": _view_access_key,
+    "view_access_key_list": _view_access_key_list,
+}
+
+
+def _block_hashes(sim: ContractSimulator, heights: set[int]) -> dict[int, str]:
+    out = {}
+    for h in heights:
+        block = sim.store.get_block(h)
+        if block is not None:
+            out[h] = views.block_hash(block)
+    return out
+
+
+def signed_tx_of(sim: ContractSimulator, tx_hash: str, height: int
+                 ) -> signed.SignedTransaction | None:
+    """The signed transaction behind `tx_hash`, from the history entry of its block."""
+    for entry in sim.store.history(height, height):
+        if entry.kind == "signed_tx" and entry.body.get("tx_hash") == tx_hash:
+            return signed.decode_signed(bytes.fromhex(entry.body["raw"]))
+    return None
+
+
+def _outcome(sim: ContractSimulator, tx_hash: str, *, receipts: bool) -> dict[str, Any]:
+    final = sim.tx_outcome(tx_hash)
+    tx = final.transaction_outcome
+    stx = signed_tx_of(sim, tx_hash, tx.block_height)
+    transaction = views.transaction_view(stx) if stx is not None else {
+        "signer_id": tx.executor_id, "public_key": None, "nonce": 0,
+        "receiver_id": final.receipts_outcome[0].executor_id if final.receipts_outcome
+        else tx.executor_id, "actions": tx.actions, "priority_fee": 0, "signature": None,
+        "hash": tx_hash}
+    heights = {tx.block_height} | {o.block_height for o in final.receipts_outcome}
+    return views.final_outcome_view(final, transaction, _block_hashes(sim, heights),
+                                    with_receipts=receipts)
+
+
+def _tx_status(sim: ContractSimulator, tx_hash: str, receipts: bool) -> dict[str, Any]:
+    try:
+        raw = base58.b58decode(tx_hash)
+    except ValueError:
+        raw = b""
+    if len(raw) != 32:
+        raise errors.parse_error(f"tx_hash {tx_hash!r} is not a base58 32-byte hash")
+    with sim.store.snapshot():
+        known = bool(sim.store.outcomes(tx_hash))
+    if not known:
+        raise errors.handler("UNKNOWN_TRANSACTION", {"requested_transaction_hash": tx_hash},
+                             f"transaction {tx_hash} does not exist")
+    return _outcome(sim, tx_hash, receipts=receipts)
+
+
+def _submit(sim: ContractSimulator, raw: bytes, wait: bool) -> dict[str, Any]:
+    """Run a signed transaction; one already on the chain (a client resending after a
+    timeout) is answered with its outcome, as nearcore does, and not run twice."""
+    tx_hash = signed.decode_signed(raw).hash
+    with sim.store.snapshot():
+        known = bool(sim.store.outcomes(tx_hash))
+    if not known:
+        tx_hash = sim.submit_signed(raw, wait=wait).tx_hash
+    return _outcome(sim, tx_hash, receipts=False)
+
+
+# --- the dispatcher ---------------------------------------------------------------------
+
+#: JSON nesting the node parses (serde_json's default recursion limit, as nearcore has)
+MAX_JSON_DEPTH = 128
+_JSON_TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def _check_depth(body: bytes) -> None:
+    """Refuse JSON nested deeper than MAX_JSON_DEPTH before parsing it (strings skipped)."""
+    if body.count(b"[") + body.count(b"{") <= MAX_JSON_DEPTH:
+        return
+    depth = 0
+    for token in _JSON_TOKENS.finditer(body):
+        first = token.group()[:1]
+        if first in (b"[", b"{"):
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                raise errors.parse_error(f"the request is nested deeper than {MAX_JSON_DEPTH} "
+                                         "levels")
+        elif first in (b"]", b"}"):
+            depth -= 1
+
+
+class Rpc:
+    """The JSON-RPC endpoint of one node."""
+
+    def __init__(self, node: Node, chain_id: str) -> None:
+        self.node = node
+        self.chain_id = chain_id
+        #: transactions sent with wait_until NONE / broadcast_tx_async, still running
+        self._background: set[asyncio.Task[Any]] = set()
+        self.methods: dict[str, Handler] = {
+            "status": Rpc._status, "block": Rpc._block, "gas_price": Rpc._gas_price,
+            "query": Rpc._query, "send_tx": Rpc._send_tx,
+            "broadcast_tx_commit": Rpc._broadcast_commit,
+            "broadcast_tx_async": Rpc._broadcast_async, "tx": Rpc._tx,
+            "EXPERIMENTAL_tx_status": Rpc._experimental_tx_status,
+            "EXPERIMENTAL_protocol_config": Rpc._protocol_config,
+            "sandbox_patch_state": Rpc._patch_state,
+            "sandbox_fast_forward": Rpc._fast_forward,
+        }
+
+    async def handle(self, body: bytes) -> dict[str, Any]:
+        """One request body to one response object (never raises)."""
+        request_id: Any = None
+        try:
+            try:
+                _check_depth(body)
+                request = json.loads(body)
+            except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError, huge ints
+                raise errors.parse_error(f"the request is not JSON: {exc}") from None
+            if not isinstance(request, dict):
+                raise errors.invalid_request("a request must be one JSON-RPC object "
+                                             "(batches are not supported)")
+            request_id = request.get("id")
+            if request.get("jsonrpc") != "2.0":
+                raise errors.invalid_request('`jsonrpc` must be "2.0"')
+            method = request.get("method")
+            if not isinstance(method, str):
+                raise errors.invalid_request("`method` must be a string")
+            handler = self.methods.get(method)
+            if handler is None:
+                raise errors.method_not_found(method)
+            result = await handler(self, request.get("params"))
+            return {"jsonrpc": "2.0", "id": request_id, "result": result}
+        except RpcError as exc:
+            return {"jsonrpc": "2.0", "id": request_id, "error": exc.to_json()}
+        except signed.InvalidTx as exc:
+            return {"jsonrpc": "2.0", "id": request_id,
+                    "error": errors.invalid_transaction(exc.detail, exc.message).to_json()}
+        except signed.BorshError as exc:
+            return {"jsonrpc": "2.0", "id": request_id,
+                    "error": errors.parse_error(exc.message).to_json()}
+        except AccountNotFound as exc:
+            return {"jsonrpc": "2.0", "id": request_id,
+                    "error": errors.handler("UNKNOWN_ACCOUNT", {}, exc.message).to_json()}
+        except UserError as exc:
+            return {"jsonrpc": "2.0", "id": request_id,
+                    "error": errors.bad_params(f"{exc.kind}: {exc.message}").to_json()}
+        except OutLayerError as exc:  # the chain failed, not the request
+            log.warning("chain error: %s: %s", exc.kind, exc.message)
+            return {"jsonrpc": "2.0", "id": request_id,
+                    "error": errors.internal(f"{exc.kind}: {exc.message}").to_json()}
+        except Exception as exc:  # a bug: answer, log, keep serving
+            log.exception("internal error")
+            return {"jsonrpc": "2.0", "id": request_id,
+                    "error": errors.internal(f"{type(exc).__name__}: {exc}").to_json()}
+
+    # --- methods -----------------------------------------------------------------------
+
+    async def _status(self, params: Params) -> Any:
+        return await self.node.run(_status, self.chain_id)
+
+    async def _block(self, params: Params) -> Any:
+        return await self.node.run(_block, params)
+
+    async def _gas_price(self, params: Params) -> Any:
+        return await self.node.run(_gas_price, params)
+
+    async def _protocol_config(self, params: Params) -> Any:
+        return await self.node.run(_protocol_config, self.chain_id, params)
+
+    async def _query(self, params: Params) -> Any:
+        return await self.node.run(_query, params)
+
+    @staticmethod
+    def _signed_bytes(params: Params, method: str) -> tuple[bytes, str]:
+        if isinstance(params, list):
+            if len(params) != 1:
+                raise errors.bad_params(f"{method} takes [signed_tx_base64]")
+            return _b64(params[0], "signed_tx_base64"), "EXECUTED_OPTIMISTIC"
+        params = _obj(params, method)
+        wait = params.get("wait_until", "EXECUTED_OPTIMISTIC")
+        if wait not in WAIT_UNTIL:
+            raise errors.bad_params(f"unknown wait_until {wait!r} (one of "
+                                    f"{', '.join(WAIT_UNTIL)})")
+        return _b64(params.get("signed_tx_base64"), "signed_tx_base64"), wait
+
+    async def _send(self, raw: bytes, wait_until: str) -> Any:
+        stx = signed.decode_signed(raw)  # bad borsh is answered before anything is queued
+        signed.verify_signature(stx)
+        if wait_until == "NONE":
+            self._spawn(raw)
+            return {"final_execution_status": "NONE"}
+        # every block is final at once and a transaction settles within the request, so
+        # INCLUDED* and EXECUTED* answer with the executed outcome (a status past the
+        # one asked for, as nearcore answers when it has got further)
+        return await self.node.run(_submit, raw, True)
+
+    def _spawn(self, raw: bytes) -> None:
+        async def run() -> None:
+            try:
+                await self.node.run(_submit, raw, True)
+            except OutLayerError as exc:  # refused: the client learns it from `tx`
+                log.info("async transaction refused: %s", exc.message)
+            except RuntimeError as exc:  # the node closed before the transaction ran
+                log.info("async transaction dropped: %s", exc)
+
+        task = asyncio.get_running_loop().create_task(run())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _send_tx(self, params: Params) -> Any:
+        raw, wait = self._signed_bytes(_obj(params, "send_tx"), "send_tx")
+        return await self._send(raw, wait)
+
+    async def _broadcast_commit(self, params: Params) -> Any:
+        raw, _ = self._signed_bytes(params, "broadcast_tx_commit")
+        return await self._send(raw, "FINAL")
+
+    async def _broadcast_async(self, params: Params) -> Any:
+        raw, _ = self._signed_bytes(params, "broadcast_tx_async")
+        stx = signed.decode_signed(raw)
+        signed.verify_signature(stx)
+        self._spawn(raw)
+        return stx.hash
+
+    async def _tx_args(self, params: Params, method: str) -> str:
+        if isinstance(params, list):  # [tx_hash, sender_account_id]
+            if len(params) != 2 or not all(isinstance(p, str) for p in params):
+                raise errors.bad_params(f"{method} takes [tx_hash, sender_account_id]")
+            return params[0]
+        params = _obj(params, method)
+        if "signed_tx_base64" in params:
+            raw = _b64(params["signed_tx_base64"], "signed_tx_base64")
+            return signed.decode_signed(raw).hash
+        _str_field(params, "sender_account_id")
+        return _str_field(params, "tx_hash")
+
+    async def _tx(self, params: Params) -> Any:
+        tx_hash = await self._tx_args(params, "tx")
+        return await self.node.run(_tx_status, tx_hash, False)
+
+    async def _experimental_tx_status(self, params: Params) -> Any:
+        tx_hash = await self._tx_args(params, "EXPERIMENTAL_tx_status")
+        return await self.node.run(_tx_status, tx_hash, True)
+
+    async def _patch_state(self, params: Params) -> Any:
+        params = _obj(params, "sandbox_patch_state")
+        records = params.get("records")
+        if not isinstance(records, list):
+            raise errors.bad_params("sandbox_patch_state takes {records: [...]}")
+        patches: list[tuple[str, bytes, bytes]] = []
+        for i, record in enumerate(records):
+            data = record.get("Data") if isinstance(record, dict) else None
+            if not isinstance(data, dict):
+                raise errors.bad_params(f"records[{i}]: only Data records "
+                                        "({Data: {account_id, data_key, value}}) are "
+                                        "supported")
+            account_id = _account(data.get("account_id"))
+            key = _b64(data.get("data_key"), f"records[{i}].data_key")
+            value = _b64(data.get("value"), f"records[{i}].value")
+            patches.append((account_id, key, value))
+        await self.node.run(_patch, patches)
+        return {}
+
+    async def _fast_forward(self, params: Params) -> Any:
+        params = _obj(params, "sandbox_fast_forward")
+        delta = params.get("delta_height")
+        if isinstance(delta, bool) or not isinstance(delta, int) or not 0 <= delta <= 100_000:
+            raise errors.bad_params("sandbox_fast_forward takes {delta_height: 0..100000}")
+        await self.node.run(lambda sim, n: sim.fast_forward(n), delta)
+        return {}
+
+
+def _patch(sim: ContractSimulator, patches: list[tuple[str, bytes, bytes]]) -> None:
+    """All records or none: each is checked before any is written."""
+    for account_id, _key, _value in patches:
+        if sim.store.get_account(account_id) is None:
+            raise errors.handler("UNKNOWN_ACCOUNT", {"requested_account_id": account_id},
+                                 f"account {account_id} does not exist")
+    with sim.store.transaction():
+        for account_id, key, value in patches:
+            sim.patch_state(account_id, key, value)

@@ -1,0 +1,232 @@
+"""The chain's records in the JSON shapes of nearcore's RPC views (BlockView, AccountView,
+FinalExecutionOutcomeView, ...), with the fields a simulated single-node chain does not have
+(chunks, validators, proofs) present and empty so clients that read them do not break."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from datetime import UTC, datetime
+from typing import Any
+
+import base58
+
+from outlayer.chain.accounts import public_key_str
+from outlayer.chain.outcomes import ExecutionOutcome, FinalOutcome
+from outlayer.chain.signed import SignedDelegate, SignedTransaction
+from outlayer.chain.store import Account, Block
+from outlayer.vm.receipts import (
+    AddKey,
+    CreateAccount,
+    DeleteAccount,
+    DeleteKey,
+    DeployContract,
+    FullAccess,
+    FunctionCall,
+    Stake,
+    Transfer,
+)
+
+#: base58 of 32 zero bytes: NEAR's code hash of an account with no contract.
+NO_CODE_HASH = base58.b58encode(bytes(32)).decode()
+ZERO_HASH = NO_CODE_HASH
+PROTOCOL_VERSION = 73
+NODE_VERSION = {"version": "outlayer", "build": "outlayer", "rustc_version": ""}
+
+
+def b58(data: bytes | None) -> str:
+    return base58.b58encode(data or bytes(32)).decode("ascii")
+
+
+def block_hash(block: Block) -> str:
+    return b58(block.hash)
+
+
+def iso_time(timestamp_ns: int) -> str:
+    """NEAR's sync_info time form: RFC 3339 with nanoseconds."""
+    seconds, nanos = divmod(timestamp_ns, 1_000_000_000)
+    text = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    return f"{text}.{nanos:09d}Z"
+
+
+def block_view(block: Block, prev: Block | None, gas_price: int) -> dict[str, Any]:
+    """nearcore's BlockView: one producer ("outlayer"), one chunk, no validators."""
+    prev_hash = block_hash(prev) if prev is not None else ZERO_HASH
+    header = {
+        "height": block.height,
+        "prev_height": prev.height if prev is not None else None,
+        "epoch_id": ZERO_HASH,
+        "next_epoch_id": ZERO_HASH,
+        "hash": block_hash(block),
+        "prev_hash": prev_hash,
+        "prev_state_root": b58(prev.state_root if prev is not None else None),
+        "block_body_hash": None,
+        "chunk_receipts_root": ZERO_HASH,
+        "chunk_headers_root": ZERO_HASH,
+        "chunk_tx_root": b58(block.inputs_root),
+        "outcome_root": b58(block.outcomes_root),
+        "chunks_included": 1,
+        "challenges_root": ZERO_HASH,
+        "timestamp": block.timestamp_ns,
+        "timestamp_nanosec": str(block.timestamp_ns),
+        "random_value": b58(block.random_seed),
+        "validator_proposals": [],
+        "chunk_mask": [True],
+        "gas_price": str(gas_price),
+        "block_ordinal": block.height,
+        "rent_paid": "0",
+        "validator_reward": "0",
+        "total_supply": "0",
+        "challenges_result": [],
+        "last_final_block": block_hash(block),
+        "last_ds_final_block": block_hash(block),
+        "next_bp_hash": ZERO_HASH,
+        "block_merkle_root": ZERO_HASH,
+        "epoch_sync_data_hash": None,
+        "approvals": [],
+        "signature": "ed25519:" + b58(bytes(64)),
+        "latest_protocol_version": PROTOCOL_VERSION,
+        # OutLayer's own: the state root this block sealed
+        "state_root": b58(block.state_root),
+    }
+    chunk = {"chunk_hash": b58(block.inputs_root), "prev_block_hash": prev_hash,
+             "outcome_root": b58(block.outcomes_root),
+             "prev_state_root": header["prev_state_root"], "encoded_merkle_root": ZERO_HASH,
+             "encoded_length": 0, "height_created": block.height,
+             "height_included": block.height, "shard_id": 0, "gas_used": 0,
+             "gas_limit": 1_000_000_000_000_000, "rent_paid": "0", "validator_reward": "0",
+             "balance_burnt": "0", "outgoing_receipts_root": ZERO_HASH,
+             "tx_root": b58(block.inputs_root), "validator_proposals": [],
+             "signature": header["signature"]}
+    return {"author": "outlayer", "header": header, "chunks": [chunk]}
+
+
+def account_view(account: Account, block: Block) -> dict[str, Any]:
+    return {"amount": str(account.balance), "locked": str(account.locked),
+            "code_hash": account.code_hash or NO_CODE_HASH,
+            "storage_usage": account.storage_usage, "storage_paid_at": 0,
+            "global_contract_hash": None, "global_contract_account_id": None,
+            **at(block)}
+
+
+def at(block: Block) -> dict[str, Any]:
+    """The block a query answered at (every query result carries it)."""
+    return {"block_height": block.height, "block_hash": block_hash(block)}
+
+
+#: OutLayer error kinds that are nearcore HostError names without fields
+_HOST_ERRORS = {"GasExceeded", "GasLimitExceeded", "BalanceExceeded", "IntegerOverflow",
+                "ProhibitedInView", "BadUTF8", "BadUTF16", "MemoryAccessViolation",
+                "InvalidRegisterId", "NumberOfLogsExceeded"}
+
+
+def function_call_error(kind: str, message: str) -> Any:
+    """nearcore's FunctionCallError JSON for an OutLayer error kind (clients parse these:
+    MethodResolveError, HostError, ExecutionError)."""
+    if kind in ("MethodNotFound", "MethodEmptyName", "MethodInvalidSignature"):
+        return {"MethodResolveError": kind}
+    if kind in _HOST_ERRORS:
+        return {"HostError": kind}
+    if kind == "GuestPanic":
+        return {"HostError": {"GuestPanic": {"panic_msg": message}}}
+    if kind in ("CompilationError", "LinkError", "WasmTrap"):
+        return {kind: message} if kind != "CompilationError" else {"ExecutionError": message}
+    return {"ExecutionError": f"{kind}: {message}"}
+
+
+def status_view(status: Any) -> Any:
+    """A status with OutLayer's flat FunctionCallError ({kind: message}) in nearcore's form."""
+    failure = status.get("Failure") if isinstance(status, dict) else None
+    kind = (failure or {}).get("ActionError", {}).get("kind")
+    call = kind.get("FunctionCallError") if isinstance(kind, dict) else None
+    if not isinstance(call, dict) or len(call) != 1:
+        return status
+    (name, detail), = call.items()
+    if not isinstance(detail, str):  # already nearcore's form (e.g. CompilationError {...})
+        return status
+    action = {**failure["ActionError"],
+              "kind": {"FunctionCallError": function_call_error(name, detail)}}
+    return {"Failure": {"ActionError": action}}
+
+
+def outcome_view(outcome: ExecutionOutcome, block_hashes: dict[int, str]) -> dict[str, Any]:
+    """nearcore's ExecutionOutcomeWithIdView (+ OutLayer's receipt_kind and actions)."""
+    mine = outcome.to_json()
+    body = mine["outcome"]
+    body["status"] = status_view(body["status"])
+    body.pop("predecessor_id", None)
+    body["metadata"] = {"version": 1, "gas_profile": None}
+    return {"proof": [], "block_hash": block_hashes.get(outcome.block_height, ZERO_HASH),
+            "id": outcome.id, "outcome": body, "block_height": outcome.block_height,
+            "receipt_kind": mine["receipt_kind"], "actions": mine["actions"]}
+
+
+def final_outcome_view(final: FinalOutcome, transaction: dict[str, Any],
+                       block_hashes: dict[int, str], *, with_receipts: bool = False
+                       ) -> dict[str, Any]:
+    """nearcore's FinalExecutionOutcomeView (EXPERIMENTAL_tx_status adds `receipts`)."""
+    settled = final.status not in ("Started", "NotStarted")
+    view: dict[str, Any] = {
+        "final_execution_status": "FINAL" if settled else "INCLUDED_FINAL",
+        "status": status_view(final.status_json()),
+        "transaction": transaction,
+        "transaction_outcome": outcome_view(final.transaction_outcome, block_hashes),
+        "receipts_outcome": [outcome_view(o, block_hashes) for o in final.receipts_outcome],
+    }
+    if with_receipts:
+        view["receipts"] = [
+            {"predecessor_id": o.predecessor_id, "receiver_id": o.executor_id,
+             "receipt_id": o.id, "priority": 0,
+             "receipt": {"Action": {"signer_id": transaction.get("signer_id"),
+                                    "signer_public_key": transaction.get("public_key"),
+                                    "gas_price": "0", "output_data_receivers": [],
+                                    "input_data_ids": [], "actions": o.actions,
+                                    "is_promise_yield": o.receipt_kind == "yield"}}}
+            for o in final.receipts_outcome]
+    return view
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def action_view(action: Any) -> Any:
+    """nearcore's ActionView of one decoded action (DeployContract shows the code's hash)."""
+    if isinstance(action, CreateAccount):
+        return "CreateAccount"
+    if isinstance(action, DeployContract):
+        return {"DeployContract": {"code": b64(hashlib.sha256(action.code).digest())}}
+    if isinstance(action, FunctionCall):
+        return {"FunctionCall": {"method_name": action.method_name, "args": b64(action.args),
+                                 "gas": action.gas, "deposit": str(action.deposit)}}
+    if isinstance(action, Transfer):
+        return {"Transfer": {"deposit": str(action.deposit)}}
+    if isinstance(action, Stake):
+        return {"Stake": {"stake": str(action.stake),
+                          "public_key": public_key_str(action.public_key)}}
+    if isinstance(action, AddKey):
+        perm = action.permission
+        permission: Any = "FullAccess" if isinstance(perm, FullAccess) else {"FunctionCall": {
+            "allowance": None if perm.allowance is None else str(perm.allowance),
+            "receiver_id": perm.receiver_id, "method_names": list(perm.method_names)}}
+        return {"AddKey": {"public_key": public_key_str(action.public_key),
+                           "access_key": {"nonce": action.nonce, "permission": permission}}}
+    if isinstance(action, DeleteKey):
+        return {"DeleteKey": {"public_key": public_key_str(action.public_key)}}
+    if isinstance(action, DeleteAccount):
+        return {"DeleteAccount": {"beneficiary_id": action.beneficiary_id}}
+    if isinstance(action, SignedDelegate):
+        return {"Delegate": {"delegate_action": {
+            "sender_id": action.delegate_action.sender_id,
+            "receiver_id": action.delegate_action.receiver_id}}}
+    return {type(action).__name__: {}}
+
+
+def transaction_view(stx: SignedTransaction) -> dict[str, Any]:
+    """nearcore's SignedTransactionView."""
+    kind = "ed25519" if stx.signature[0] == 0 else "secp256k1"
+    return {"signer_id": stx.signer_id, "public_key": public_key_str(stx.public_key),
+            "nonce": stx.nonce, "receiver_id": stx.receiver_id,
+            "actions": [action_view(a) for a in stx.actions],
+            "priority_fee": stx.priority_fee,
+            "signature": f"{kind}:{b58(stx.signature[1:])}", "hash": stx.hash}
