@@ -74,15 +74,22 @@ function showContract(contract) {
   if (contract.methods.includes(previous)) select.value = previous;
 }
 
+// Bumped by every action that shows a contract: a lookup that answers after a newer action
+// started (e.g. the account field's change event racing the Deploy click) is dropped.
+let shownGeneration = 0;
+
 async function loadContract() {
+  const mine = ++shownGeneration;
   const account = $("account").value.trim();
   $("outcome").hidden = true;
   $("determinism-report").hidden = true;
   try {
     const contract = await api(`contract/${encodeURIComponent(account)}`);
+    if (mine !== shownGeneration) return;
     showContract(contract);
     $("deploy-info").textContent = `${account}: deployed, code ${contract.code_hash}`;
   } catch (err) {
+    if (mine !== shownGeneration) return;
     $("method").replaceChildren();
     renderState($("state-rows"), []);
     $("state-account").textContent = account;
@@ -93,14 +100,21 @@ async function loadContract() {
 
 async function deploy() {
   await busyWhile(async () => {
-    const doc = await api("deploy", {
-      account_id: $("account").value.trim(),
-      source: editor.state.doc.toString(),
-      realm: {
-        allow_date_now: $("allow-date-now").checked,
-        allow_math_random: $("allow-math-random").checked,
-      },
-    });
+    shownGeneration += 1;
+    let doc;
+    try {
+      doc = await api("deploy", {
+        account_id: $("account").value.trim(),
+        source: editor.state.doc.toString(),
+        realm: {
+          allow_date_now: $("allow-date-now").checked,
+          allow_math_random: $("allow-math-random").checked,
+        },
+      });
+    } catch (err) {
+      await loadContract(); // show the target account as it really is after the refusal
+      throw err;
+    }
     showContract(doc.contract);
     $("deploy-info").textContent = `${doc.account_id}: deployed ${doc.code_size} bytes, code `
       + `${doc.code_hash}${doc.created ? " (account created)" : ""}; methods: `
