@@ -29,10 +29,13 @@ What it does:
    - serial replay: a fresh in-process `ContractSimulator` with the same genesis (the
      service's own genesis code), submitting the same raw signed transactions one by one
      in the node's committed order, ends at the same height, state root and block hash as
-     the node (`status` sync_info). The comparison is exact: the chain is deterministic
-     (block timestamps step by the chain's block time, seeds derive from the chain seed,
-     and every block comes from a transaction or its receipts), and request handling
-     that writes nothing (views, `block`, `status`, `tx`) makes no block.
+     the node (`status` sync_info). The comparison is exact, nothing is masked: the chain
+     is deterministic (block timestamps step by the chain's block time, seeds derive from
+     the chain seed, every block comes from a transaction or its receipts: one block for
+     a call, one for its gas refund) and requests that write nothing (views, `block`,
+     `status`, `tx`) make no block. These calls commute, so the state root alone would
+     not see a reordering; the block hash does (each block's hash chains its inputs and
+     outcomes), and so do the per-client return values.
 
 Prints throughput (successful tx/s over the load phase), latency p50/p99/max and counts;
 `--json` prints one JSON document instead.
@@ -241,15 +244,28 @@ def outcome_error(result: Any, tx_hash: str, expected_count: int) -> str | None:
 
 async def run_client(rpc: RpcClient, index: int, signer: Signer, deadline: float,
                      block_every: int, out: list[Sent], nonces: dict[str, int]) -> None:
-    key = await rpc.call("query", {"request_type": "view_access_key", "finality": "final",
-                                   "account_id": signer.account_id,
-                                   "public_key": signer.public_key})
-    nonce = int(key["nonce"])
-    done = 0
+    failures = (RuntimeError, httpx2.HTTPError, ValueError, KeyError)
+    try:
+        key = await rpc.call("query", {"request_type": "view_access_key",
+                                       "finality": "final", "account_id": signer.account_id,
+                                       "public_key": signer.public_key})
+        nonce = int(key["nonce"])
+    except failures as exc:
+        out.append(Sent(index, 0, "", b"", 0.0, f"view_access_key: {exc}"))
+        return
+    done = 0  # successful calls: the next one must return done + 1
+    count = 0
     block_hash = b""
     while time.monotonic() < deadline:
-        if done % block_every == 0:
-            block_hash = await rpc.block_hash()
+        if count % block_every == 0 or not block_hash:
+            try:
+                block_hash = await rpc.block_hash()
+            except failures as exc:
+                out.append(Sent(index, 0, "", b"", 0.0, f"block: {exc}"))
+                block_hash = b""
+                await asyncio.sleep(0.1)
+                continue
+        count += 1
         nonce += 1
         raw = call_increment(signer, nonce, block_hash)
         tx_hash = signed.decode_signed(raw).hash
@@ -258,7 +274,7 @@ async def run_client(rpc: RpcClient, index: int, signer: Signer, deadline: float
             result = await rpc.send(raw)
             error = outcome_error(result, tx_hash, done + 1)
             returned = result.get("transaction", {}).get("hash")
-        except (RuntimeError, httpx2.HTTPError, ValueError) as exc:
+        except failures as exc:
             error, returned = f"{type(exc).__name__}: {exc}", None
         latency = time.perf_counter() - start
         out.append(Sent(index, nonce, tx_hash, raw, latency, error, returned))
@@ -487,6 +503,7 @@ def run(clients: int, seconds: float, block_every: int, workdir: Path,
         if progress:
             print(text, file=sys.stderr, flush=True)
 
+    load_before = [round(x, 2) for x in os.getloadavg()]  # other work on the machine
     config, contract, signers = write_genesis(workdir, clients)
     db = workdir / "state.db"
     checks: list[Check] = []
@@ -521,6 +538,8 @@ def run(clients: int, seconds: float, block_every: int, workdir: Path,
     replay_s = time.perf_counter() - start
     checks.append(check_replay(node_tip, serial))
     return {**figures(load), "seconds": seconds, "block_every": block_every,
+            "machine": {"cpus": os.cpu_count(), "loadavg_before": load_before,
+                        "loadavg_after": [round(x, 2) for x in os.getloadavg()]},
             "replay_s": round(replay_s, 2),
             "replay_tx_s": round(len(committed) / replay_s, 2) if replay_s else 0.0,
             "node": asdict(node_tip),
@@ -538,6 +557,9 @@ def report_text(report: dict[str, Any]) -> str:
         f"throughput: {report['throughput_tx_s']:.1f} tx/s",
         f"latency ms: p50 {lat['p50']:.1f}  p99 {lat['p99']:.1f}  max {lat['max']:.1f}  "
         f"mean {lat['mean']:.1f}",
+        f"machine: {report['machine']['cpus']} CPUs, load average "
+        f"{report['machine']['loadavg_before'][0]} before, "
+        f"{report['machine']['loadavg_after'][0]} after",
         f"serial replay: {report['replay_s']:.1f} s ({report['replay_tx_s']:.1f} tx/s, "
         "in process, no RPC)",
     ]

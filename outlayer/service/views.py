@@ -129,8 +129,10 @@ def function_call_error(kind: str, message: str) -> Any:
         return {"HostError": kind}
     if kind == "GuestPanic":
         return {"HostError": {"GuestPanic": {"panic_msg": message}}}
-    if kind in ("CompilationError", "LinkError", "WasmTrap"):
-        return {kind: message} if kind != "CompilationError" else {"ExecutionError": message}
+    if kind in ("CompileError", "CompilationError"):  # the contract does not load
+        return {"CompilationError": {"WasmerCompileError": {"msg": message}}}
+    if kind in ("LinkError", "WasmTrap"):
+        return {kind: {"msg": message}} if kind == "LinkError" else {kind: message}
     return {"ExecutionError": f"{kind}: {message}"}
 
 

@@ -229,3 +229,21 @@ def test_wasm_deploy_is_recognised(node):
                                  "account_id": "test.near", "method_name": "x",
                                  "args_base64": ""})
     assert error["cause"]["info"]["error"] == {"MethodResolveError": "MethodNotFound"}
+
+
+def test_contract_failures_in_nearcore_shapes(node):
+    """A transaction that ran and failed is an outcome (not an RPC error) whose failure
+    uses nearcore's FunctionCallError names, which clients turn into typed errors."""
+    send(node, [DeployContract(b"export function f( {")], nonce=1)
+    reply, _ = send(node, [FunctionCall("f", b"{}", 0, 30 * TGAS)], nonce=2)
+    kind = reply["result"]["status"]["Failure"]["ActionError"]["kind"]["FunctionCallError"]
+    assert "Unexpected token" in kind["CompilationError"]["WasmerCompileError"]["msg"]
+    send(node, [DeployContract(b"export function boom() { near.panic('no'); }\n"
+                               b"export function oops() { throw new Error('bad'); }")], nonce=3)
+    reply, _ = send(node, [FunctionCall("boom", b"{}", 0, 30 * TGAS)], nonce=4)
+    kind = reply["result"]["status"]["Failure"]["ActionError"]["kind"]["FunctionCallError"]
+    assert kind == {"HostError": {"GuestPanic": {"panic_msg": kind["HostError"]["GuestPanic"][
+        "panic_msg"]}}} and "no" in kind["HostError"]["GuestPanic"]["panic_msg"]
+    reply, _ = send(node, [FunctionCall("oops", b"{}", 0, 30 * TGAS)], nonce=5)
+    kind = reply["result"]["status"]["Failure"]["ActionError"]["kind"]["FunctionCallError"]
+    assert "bad" in kind["ExecutionError"]
