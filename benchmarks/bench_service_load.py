@@ -50,10 +50,7 @@ import asyncio
 import base64
 import json
 import os
-import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -73,7 +70,8 @@ from outlayer.chain.simulator import ContractSimulator
 from outlayer.chain.store import open_store
 from outlayer.errors import OutLayerError
 from outlayer.service import config as node_config
-from outlayer.service.app import _genesis as apply_genesis  # the node's own genesis step
+from outlayer.service.app import apply_genesis  # the node's own genesis step
+from outlayer.testing import live
 from outlayer.vm.receipts import DeployContract, FunctionCall
 
 CONTRACT_ID = "load.near"
@@ -121,59 +119,16 @@ def write_genesis(workdir: Path, clients: int) -> tuple[Path, Signer, list[Signe
     return path, contract, signers
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def outlayer_command() -> str:
-    beside = Path(sys.executable).with_name("outlayer")
-    found = str(beside) if beside.exists() else shutil.which("outlayer")
-    if found is None:
-        raise RuntimeError("the `outlayer` command is not installed (pip install -e .)")
-    return found
-
-
 def rpc_sync(url: str, method: str, params: Any) -> dict[str, Any]:
-    reply = httpx2.post(url, json={"jsonrpc": "2.0", "id": 0, "method": method,
-                                   "params": params}, timeout=30.0)
-    return reply.json()
+    return live.rpc(url, method, params)
 
 
 @contextmanager
 def serve(workdir: Path, config: Path, db: Path, timeout: float = 120.0) -> Iterator[str]:
     """`outlayer serve` on a free loopback port; yields its URL; stopped (SIGTERM) on exit."""
-    port = free_port()
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    env.pop("OUTLAYER_DB", None)
-    log = workdir / "serve.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [outlayer_command(), "serve", "--port", str(port), "--db", str(db),
-             "--config", str(config)],
-            cwd=workdir, env=env, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"outlayer serve exited: {log.read_text()}")
-            try:
-                rpc_sync(url, "status", [])
-                break
-            except httpx2.TransportError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("outlayer serve did not answer in time") from None
-                time.sleep(0.2)
+    with live.serve(workdir, "--db", str(db), "--config", str(config),
+                    timeout=timeout) as (url, _):
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 # --- the clients ------------------------------------------------------------------------

@@ -59,7 +59,7 @@ class ServiceConfig:
         return Path(self.db).resolve().parent / "node.json"
 
 
-def _genesis(sim: ContractSimulator, accounts: list[node_config.GenesisAccount]) -> list[str]:
+def apply_genesis(sim: ContractSimulator, accounts: list[node_config.GenesisAccount]) -> list[str]:
     """Create the genesis accounts the chain does not have yet. An account that exists
     (e.g. made by `outlayer call` on this state file) but lacks its configured key gets it
     by a transaction of its own (recorded like any other); returns notes for the user."""
@@ -98,7 +98,7 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
 
     node = Node(open_chain)
     try:
-        notes = node.call(_genesis, config.node.accounts)
+        notes = node.call(apply_genesis, config.node.accounts)
     except AccountAlreadyExists:  # raced with another process: nothing to add
         notes = []
     except BaseException:

@@ -85,7 +85,7 @@ def test_concurrent_signed_transactions(tmp_path):
     # and re-submitting the same raw transactions in the node's order to a fresh chain with
     # the same genesis gives the same chain, block for block
     from outlayer.service import config as node_config
-    from outlayer.service.app import _genesis
+    from outlayer.service.app import apply_genesis
 
     with ContractSimulator(db_path=tmp_path / ".outlayer" / "state.db") as live:
         raws = [bytes.fromhex(e.body["raw"]) for e in live.store.history()
@@ -93,7 +93,7 @@ def test_concurrent_signed_transactions(tmp_path):
         tip = live.block
     accounts = node_config.load(tmp_path / ".outlayer" / "node.json").accounts
     with ContractSimulator(db_path=":memory:") as fresh:
-        assert _genesis(fresh, accounts) == []
+        assert apply_genesis(fresh, accounts) == []
         for raw in raws:
             fresh.submit_signed(raw)
         assert (fresh.block.height, fresh.block.state_root, fresh.block.hash) == \
