@@ -214,31 +214,17 @@ class DirectRuntime:
             return _classify_trap(trap, sess)
         except wasmtime.WasmtimeError as exc:
             if sess.error is not None:
-                return _as_host_error(sess.error)
+                return _session.host_error(sess.error)
             return errors.InternalError(f"wasmtime: {exc}")
         except errors.HostError as exc:
             return exc
 
 
-def _as_host_error(exc: BaseException) -> errors.HostError:
-    if isinstance(exc, errors.HostError):
-        return exc
-    return errors.InternalError(f"host function failed: {type(exc).__name__}: {exc}")
-
-
 def _classify_trap(trap: wasmtime.Trap, sess: _session.Session) -> errors.HostError:
-    if sess.error is not None:
-        return _as_host_error(sess.error)
+    known = _session.metering_trap(trap, sess)
+    if known is not None:
+        return known
     code = trap.trap_code
-    if code == _T.OUT_OF_FUEL:
-        try:
-            sess.logic.on_out_of_fuel()
-        except errors.HostError as exc:
-            return exc
-        return errors.InternalError("out of fuel without a gas error")
-    if code == _T.INTERRUPT:
-        return errors.WallClockTimeExceeded(
-            "the call ran past the wall-clock safety net (gas should stop it first)")
     name = _TRAP_NAMES.get(code, "GenericTrap") if code is not None else "GenericTrap"
     lines = [line.strip() for line in trap.message.splitlines() if line.strip()]
     detail = next((line for line in lines if line.startswith("wasm trap:")),

@@ -12,6 +12,10 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+import wasmtime
+
+from outlayer import errors
+from outlayer.guest_os.wasi import GuestExit
 from outlayer.host.fastcall import Fuel
 from outlayer.host.memory import GuestMemory
 
@@ -50,3 +54,32 @@ def enter(session: Session) -> None:
 
 def leave() -> None:
     _current.session = None
+
+
+def host_error(exc: BaseException) -> errors.HostError:
+    """What a host function raised, as the call's error (unexpected ones are internal)."""
+    if isinstance(exc, errors.HostError):
+        return exc
+    if isinstance(exc, GuestExit):
+        return errors.InternalError(str(exc))
+    return errors.InternalError(f"host function failed: {type(exc).__name__}: {exc}")
+
+
+def metering_trap(trap: wasmtime.Trap, sess: Session) -> errors.HostError | None:
+    """The error of a trap caused by the host (a host function's error, gas, the wall-clock
+    net), the same for every engine; None for a trap of the guest's own making."""
+    if sess.error is not None:
+        return host_error(sess.error)
+    code = trap.trap_code
+    if code == wasmtime.TrapCode.OUT_OF_FUEL:
+        if not sess.metered:
+            return errors.InternalError("the guest ran out of fuel before metering started")
+        try:
+            sess.logic.on_out_of_fuel()
+        except errors.HostError as exc:
+            return exc
+        return errors.InternalError("out of fuel without a gas error")
+    if code == wasmtime.TrapCode.INTERRUPT:
+        return errors.WallClockTimeExceeded(
+            "the call ran past the wall-clock safety net (gas should stop it first)")
+    return None

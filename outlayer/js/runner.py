@@ -29,7 +29,7 @@ import wasmtime
 from outlayer import errors
 from outlayer.guest_os import session as _session
 from outlayer.guest_os.dispatch import define_syscalls
-from outlayer.guest_os.wasi import GuestExit, define_wasi
+from outlayer.guest_os.wasi import define_wasi
 from outlayer.host import engine as _engine
 from outlayer.host import snapshot as _snapshot
 from outlayer.host.delta import (
@@ -276,7 +276,7 @@ class QuickJSRuntime:
             return _classify_trap(trap, sess)
         except wasmtime.WasmtimeError as exc:
             if sess.error is not None:
-                return _as_host_error(sess.error)
+                return _session.host_error(sess.error)
             return errors.InternalError(f"wasmtime: {exc}")
         except errors.HostError as exc:
             return exc
@@ -297,30 +297,11 @@ def _shift_line1(error: errors.HostError, offset: int) -> errors.HostError:
     return type(error)(message)
 
 
-def _as_host_error(exc: BaseException) -> errors.HostError:
-    if isinstance(exc, errors.HostError):
-        return exc
-    if isinstance(exc, GuestExit):
-        return errors.InternalError(str(exc))
-    return errors.InternalError(f"host function failed: {type(exc).__name__}: {exc}")
-
-
 def _classify_trap(trap: wasmtime.Trap, sess: _session.Session) -> errors.HostError:
-    if sess.error is not None:
-        return _as_host_error(sess.error)
-    code = trap.trap_code
-    if code == _TRAP_CODES.OUT_OF_FUEL:
-        if not sess.metered:
-            return errors.InternalError("the QuickJS guest ran out of fuel before metering")
-        try:
-            sess.logic.on_out_of_fuel()
-        except errors.HostError as exc:
-            return exc
-        return errors.InternalError("out of fuel without a gas error")
-    if code == _TRAP_CODES.INTERRUPT:
-        return errors.WallClockTimeExceeded(
-            "the call ran past the wall-clock safety net (gas should stop it first)")
-    if code == _TRAP_CODES.STACK_OVERFLOW:
+    known = _session.metering_trap(trap, sess)
+    if known is not None:
+        return known
+    if trap.trap_code == _TRAP_CODES.STACK_OVERFLOW:
         return errors.WasmTrap("wasm stack overflow (recursion too deep)")
     return errors.WasmTrap(f"guest trapped: {trap.message.splitlines()[0]}")
 
