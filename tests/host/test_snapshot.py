@@ -17,13 +17,14 @@ from hypothesis import strategies as st
 from outlayer import errors
 from outlayer.guest_os import session as _session
 from outlayer.guest_os.dispatch import define_syscalls
+from outlayer.guest_os.session import host_error
 from outlayer.guest_os.wasi import define_wasi
 from outlayer.host import engine as _engine
 from outlayer.host import snapshot as sn
 from outlayer.host import wasm_binary as wb
 from outlayer.host.fastcall import Fuel, context_ptr
 from outlayer.host.memory import GuestMemory
-from outlayer.js.runner import _as_host_error, _classify_trap
+from outlayer.js.runner import _classify_trap
 from outlayer.vm.context import VMContext
 from outlayer.vm.logic import VMLogic
 from outlayer.vm.outcome import VMOutcome
@@ -335,7 +336,7 @@ def _run(wasm: bytes, stage: str, code: bytes, method: str, storage: dict[bytes,
     except wasmtime.Trap as trap:
         error = _classify_trap(trap, sess)
     except wasmtime.WasmtimeError as exc:
-        error = _as_host_error(sess.error) if sess.error else errors.InternalError(str(exc))
+        error = host_error(sess.error) if sess.error else errors.InternalError(str(exc))
     except errors.HostError as exc:
         error = exc
     finally:
