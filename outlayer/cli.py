@@ -18,8 +18,10 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.markup import escape
+from rich.measure import Measurement
 from rich.panel import Panel
 from rich.table import Table
 from rich.tree import Tree
@@ -392,6 +394,8 @@ def deploy(
             except ContractCompileError as exc:
                 raise ContractCompileError(exc.message.replace(_GUEST_FILE, f"{file.name}:")
                                            ) from None
+            code = sim.store.get_code(info["code_hash"]) or b""
+            params = sim.params
     if as_json:
         _print_json(_payload(info))
         return
@@ -401,8 +405,14 @@ def deploy(
     table.add_row("account", escape(account) + (" [dim](created)[/]" if info["created"] else ""))
     table.add_row("code hash", info["code_hash"])
     table.add_row("size", f"{info['code_size']} bytes")
-    enabled = [name for name, on in info["realm"].items() if on]
-    table.add_row("realm", ", ".join(enabled) if enabled else "[dim]locked down (defaults)[/]")
+    from outlayer.direct.prepare import describe, is_wasm
+
+    if is_wasm(code):  # the realm options are about JavaScript; say how the wasm runs
+        table.add_row("execution", escape(describe(code, params)))
+    else:
+        enabled = [name for name, on in info["realm"].items() if on]
+        table.add_row("realm",
+                      ", ".join(enabled) if enabled else "[dim]locked down (defaults)[/]")
     if info["methods"] is not None:
         table.add_row("methods", escape(", ".join(info["methods"])) or "[dim](none)[/]")
     table.add_row("state", escape(_db_label(ctx)))
@@ -461,7 +471,8 @@ def state(
     at_block: AtBlockOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Show the contract storage of ACCOUNT (0x-prefixed hex where not UTF-8 text)."""
+    """Show the contract storage of ACCOUNT (0x-prefixed hex where not UTF-8 text; in the
+    table, control characters are escaped as \\xNN and backslashes doubled; --json is exact)."""
     with _errors(as_json):
         with _simulator(ctx) as sim:
             data = sim.state(account) if at_block is None else sim.state_at(account, at_block)
@@ -474,7 +485,7 @@ def state(
     table.add_column("key", overflow="fold")
     table.add_column("value", overflow="fold")
     for key, value in data.items():
-        table.add_row(escape(key), escape(value))
+        table.add_row(escape(printable(key)), escape(printable(value)))
     if not data:
         table.add_row("[dim](empty)[/]", "")
     _out().print(table)
@@ -802,6 +813,33 @@ def replay(
         raise typer.Exit(EXIT_FAILED)
 
 
+def printable(text: str) -> str:
+    """`text` for a terminal: characters that would move the cursor or vanish (NUL, control,
+    format, unassigned) as ``\\xNN`` / ``\\uNNNN``, and ``\\`` doubled so the escapes are
+    unambiguous. near-sdk-js collection keys such as ``h\\x00\\x00\\x00\\x00`` need this."""
+    out = []
+    for ch in text:
+        if ch == "\\":
+            out.append("\\\\")
+        elif ch.isprintable():
+            out.append(ch)
+        else:
+            code = ord(ch)
+            out.append(f"\\x{code:02x}" if code < 0x100 else
+                       f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
+    return "".join(out)
+
+
+def _print_wide(out: Console, table: Table, limit: int = 160) -> None:
+    """Print `table` at its natural width (up to `limit`) when the output is not a terminal
+    (a pipe or file has no width; 80 would fold every long host-call name); a terminal
+    folds the wide columns to fit."""
+    if not out.is_terminal:
+        natural = Measurement.get(out, out.options.update_width(limit), table).maximum
+        out = Console(highlight=False, soft_wrap=True, width=min(max(natural, out.width), limit))
+    out.print(table)
+
+
 def _print_replay(replayed: TxReplay) -> None:
     out = _out()
     out.print(f"replay of transaction {replayed.tx_hash} (blocks #{replayed.from_block}.."
@@ -813,13 +851,19 @@ def _print_replay(replayed: TxReplay) -> None:
             out.print(f"[bold]{escape(run.method)}()[/]: {run.outcome.burnt_gas:,} gas burnt "
                       f"({format_tgas(run.outcome.burnt_gas)}), {len(run.trace or [])} host "
                       "calls")
-            out.print(f"[dim]{'#':>4}  {'host call':<28}{'gas before':>16}{'host gas':>16}"
-                      f"{'wasm gas':>16}  args[/]")
+            calls = Table(box=box.SIMPLE_HEAD, pad_edge=False, header_style="dim")
+            calls.add_column("#", justify="right", no_wrap=True)
+            longest = max((len(name) for name, *_ in run.trace or []), default=9)
+            calls.add_column("host call", overflow="fold", min_width=min(longest, 20))
+            for heading in ("gas before", "host gas", "wasm gas"):
+                calls.add_column(heading, justify="right", no_wrap=True)
+            calls.add_column("args", overflow="fold", min_width=8)
             previous = 0
             for i, (name, args, before, after) in enumerate(run.trace or [], 1):
-                out.print(f"{i:>4}  {escape(name):<28}{before:>16,}{after - before:>16,}"
-                          f"{before - previous:>16,}  {', '.join(map(str, args))}")
+                calls.add_row(str(i), escape(name), f"{before:,}", f"{after - before:,}",
+                              f"{before - previous:,}", ", ".join(map(str, args)))
                 previous = after
+            _print_wide(out, calls)
             profile = dict(run.outcome.profile)
             spent = ", ".join(f"{name} {gas:,}" for name, (_n, gas) in sorted(
                 profile.items(), key=lambda item: -item[1][1]) if gas)
@@ -936,6 +980,10 @@ def serve(
         "--config", help="Node config (JSON or TOML: chain_id, genesis accounts and keys); "
                          "default node.json beside the state file, made on a fresh start.")
     ] = None,
+    tx_timeout: Annotated[float | None, typer.Option(
+        "--tx-timeout", help="Seconds a send_tx / broadcast_tx_commit / tx request waits for "
+                             "its transaction to finish (e.g. on a yield) before answering "
+                             "TIMEOUT_ERROR; default 10, as nearcore.")] = None,
 ) -> None:
     """Run a local NEAR node: JSON-RPC at POST / (and the playground, when installed)."""
     from outlayer.service.app import ServiceConfig
@@ -943,4 +991,5 @@ def serve(
 
     options: _Options = ctx.obj or _Options()
     with _errors(False):
-        run_node(host, port, ServiceConfig(db=db or options.db, config_file=config))
+        run_node(host, port, ServiceConfig(db=db or options.db, config_file=config),
+                 tx_timeout=tx_timeout)

@@ -90,55 +90,123 @@ _ACTION_TYPES = (CreateAccount, DeployContract, FunctionCall, Transfer, Stake, A
                  DeleteKey, DeleteAccount)
 
 
+class ActionsInvalid(UserError):
+    """An action list NEAR refuses (nearcore's ActionsValidationError): `detail` is that
+    error's JSON, exactly as nearcore serializes it (``"DeleteActionMustBeFinal"``,
+    ``{"TotalPrepaidGasExceeded": {"total_prepaid_gas": .., "limit": ..}}``, ...), for RPC
+    clients that parse it; the message says the same for people."""
+
+    kind = "ActionsValidation"
+
+    def __init__(self, detail: str | dict[str, Any], message: str) -> None:
+        super().__init__(message)
+        self.detail = detail
+
+
+def _exceeded(variant: str, field: str, value: int, limit: int, what: str) -> ActionsInvalid:
+    return ActionsInvalid({variant: {field: value, "limit": limit}},
+                          f"{what} is {value}, over the limit of {limit}")
+
+
 def validate_actions(actions: object, params: Params = DEFAULT_PARAMS) -> list[Action]:
-    """The actions if NEAR would accept them in a transaction; else a UserError saying why."""
-    if not isinstance(actions, list | tuple) or not actions:
-        raise UserError("a transaction needs a non-empty list of actions")
+    """The actions if NEAR would accept them in a transaction (nearcore's validate_actions,
+    in its order); else ActionsInvalid naming nearcore's variant. An empty list is valid,
+    as in nearcore (the receipt does nothing). Python-only mistakes (not an action, an
+    amount that is no u128) are plain UserErrors."""
+    if not isinstance(actions, list | tuple):
+        raise UserError("a transaction's actions must be a list of actions")
     if len(actions) > params.max_actions_per_receipt:
-        raise UserError(f"{len(actions)} actions, over the limit of "
-                        f"{params.max_actions_per_receipt} per transaction")
-    gas = 0
+        raise _exceeded("TotalNumberOfActionsExceeded", "total_number_of_actions",
+                        len(actions), params.max_actions_per_receipt,
+                        "the number of actions")
     for i, action in enumerate(actions):
         if not isinstance(action, _ACTION_TYPES):
             raise UserError(f"action {i} is not an action (use outlayer.chain.actions): "
                             f"{action!r}")
         if isinstance(action, DeleteAccount) and i != len(actions) - 1:
-            raise UserError("DeleteAccount must be the last action of a transaction")
-        if isinstance(action, DeployContract) and len(action.code) > params.max_contract_size:
-            raise UserError(f"contract is {len(action.code)} bytes, over the limit of "
-                            f"{params.max_contract_size} bytes")
-        if isinstance(action, FunctionCall):
-            name = action.method_name
-            if not isinstance(name, str) or not name:
-                raise UserError("method name must be a non-empty string")
-            if len(name.encode()) > params.max_length_method_name:
-                raise UserError(f"method name is over {params.max_length_method_name} bytes")
-            if len(action.args) > params.max_arguments_length:
-                raise UserError(f"args are {len(action.args)} bytes, over the limit of "
-                                f"{params.max_arguments_length} bytes")
-            gas += action.gas
-        if isinstance(action, Transfer | FunctionCall | Stake):
-            amount = action.stake if isinstance(action, Stake) else action.deposit
-            if not isinstance(amount, int) or amount < 0 or amount >= 1 << 128:
-                raise UserError(f"action {i}: amount must be a u128, got {amount!r}")
-        if isinstance(action, AddKey | DeleteKey | Stake):
-            public_key_str(action.public_key)  # raises on a malformed key
-        if isinstance(action, Stake) and not is_valid_staking_key(action.public_key):
-            raise UserError(f"action {i}: UnsuitableStakingKey: a staking key must be an "
-                            "ed25519 key on the curve")
-        if isinstance(action, AddKey) and isinstance(action.permission,
-                                                     FunctionCallPermission):
-            names = action.permission.method_names
-            if sum(len(n.encode()) for n in names) > params.max_number_bytes_method_names:
-                raise UserError("the key's method names are over "
-                                f"{params.max_number_bytes_method_names} bytes")
-            for name in names:
-                if not name or len(name.encode()) > params.max_length_method_name:
-                    raise UserError(f"bad method name {name!r} in a function-call key")
-            check_account_id(action.permission.receiver_id, "key receiver")
-        if isinstance(action, DeleteAccount):
-            check_account_id(action.beneficiary_id, "beneficiary")
+            raise ActionsInvalid("DeleteActionMustBeFinal",
+                                 "DeleteAccount must be the last action of a transaction")
+        _validate_action(i, action, params)
+    gas = sum(a.gas for a in actions if isinstance(a, FunctionCall))
+    if gas >= 1 << 64:
+        raise ActionsInvalid("IntegerOverflow", "the function calls' prepaid gas overflows "
+                             "a u64")
     if gas > params.max_total_prepaid_gas:
-        raise UserError(f"the function calls prepay {gas} gas, over the limit of "
-                        f"{params.max_total_prepaid_gas // TGAS} Tgas")
+        raise ActionsInvalid({"TotalPrepaidGasExceeded": {
+            "total_prepaid_gas": gas, "limit": params.max_total_prepaid_gas}},
+            f"the function calls prepay {gas} gas, over the limit of "
+            f"{params.max_total_prepaid_gas} ({params.max_total_prepaid_gas // TGAS} Tgas)")
     return list(actions)
+
+
+def _validate_action(i: int, action: Action, params: Params) -> None:
+    """nearcore's validate_action for one action (`i` only for messages)."""
+    if isinstance(action, Transfer | FunctionCall | Stake):
+        amount = action.stake if isinstance(action, Stake) else action.deposit
+        if not isinstance(amount, int) or amount < 0 or amount >= 1 << 128:
+            raise UserError(f"action {i}: amount must be a u128, got {amount!r}")
+    if isinstance(action, AddKey | DeleteKey | Stake):
+        public_key_str(action.public_key)  # raises on a malformed key
+    if isinstance(action, DeployContract) and len(action.code) > params.max_contract_size:
+        raise _exceeded("ContractSizeExceeded", "size", len(action.code),
+                        params.max_contract_size, f"action {i}: the contract size in bytes")
+    elif isinstance(action, FunctionCall):
+        _validate_function_call(i, action, params)
+    elif isinstance(action, Stake) and not is_valid_staking_key(action.public_key):
+        key = public_key_str(action.public_key)
+        raise ActionsInvalid({"UnsuitableStakingKey": {"public_key": key}},
+                             f"action {i}: UnsuitableStakingKey: the staking key {key} is "
+                             "not an ed25519 key on the curve")
+    elif isinstance(action, AddKey) and isinstance(action.permission, FunctionCallPermission):
+        _validate_key_permission(i, action.permission, params)
+    elif isinstance(action, DeleteAccount):
+        _valid_account_id(action.beneficiary_id, f"action {i}: beneficiary")
+
+
+def _validate_function_call(i: int, action: FunctionCall, params: Params) -> None:
+    if not isinstance(action.gas, int) or action.gas < 0 or action.gas >= 1 << 64:
+        raise UserError(f"action {i}: gas must be a u64, got {action.gas!r}")
+    if action.gas == 0:
+        raise ActionsInvalid("FunctionCallZeroAttachedGas",
+                             f"action {i}: a function call must attach some gas (it "
+                             "attaches 0)")
+    name = action.method_name
+    if not isinstance(name, str):
+        raise UserError(f"action {i}: the method name must be a string, got {name!r}")
+    if not name:  # nearcore's newer rule (older protocols failed it when it ran)
+        raise ActionsInvalid("FunctionCallEmptyMethodName",
+                             f"action {i}: the method name is empty")
+    length = len(name.encode())
+    if length > params.max_length_method_name:
+        raise _exceeded("FunctionCallMethodNameLengthExceeded", "length", length,
+                        params.max_length_method_name,
+                        f"action {i}: the method name's length in bytes")
+    if len(action.args) > params.max_arguments_length:
+        raise _exceeded("FunctionCallArgumentsLengthExceeded", "length", len(action.args),
+                        params.max_arguments_length, f"action {i}: the args' length in bytes")
+
+
+def _validate_key_permission(i: int, permission: FunctionCallPermission,
+                             params: Params) -> None:
+    _valid_account_id(permission.receiver_id, f"action {i}: key receiver")
+    total = 0
+    for name in permission.method_names:
+        length = len(name.encode())
+        if length > params.max_length_method_name:
+            raise _exceeded("AddKeyMethodNameLengthExceeded", "length", length,
+                            params.max_length_method_name,
+                            f"action {i}: the key's method name {name[:40]!r}: its length")
+        total += length + 1  # nearcore counts a terminator per name
+    if total > params.max_number_bytes_method_names:
+        raise _exceeded("AddKeyMethodNamesNumberOfBytesExceeded", "total_number_of_bytes",
+                        total, params.max_number_bytes_method_names,
+                        f"action {i}: the key's method names' bytes (one more per name)")
+
+
+def _valid_account_id(account_id: object, what: str) -> None:
+    try:
+        check_account_id(account_id, what)
+    except UserError as exc:
+        shown = account_id if isinstance(account_id, str) else repr(account_id)
+        raise ActionsInvalid({"InvalidAccountId": {"account_id": shown[:128]}},
+                             exc.message) from None

@@ -20,6 +20,7 @@ InvalidTxError JSON (e.g. ``{"InvalidNonce": {"tx_nonce": 5, "ak_nonce": 7}}``).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,7 +35,7 @@ from outlayer.chain.accounts import (
     check_account_id,
     public_key_str,
 )
-from outlayer.chain.actions import validate_actions
+from outlayer.chain.actions import ActionsInvalid, validate_actions
 from outlayer.chain.store import AccessKeyRecord, Account, StateStore
 from outlayer.errors import UserError
 from outlayer.vm.params import Params
@@ -123,11 +124,11 @@ class SignedTransaction:
     #: the exact borsh bytes of the Transaction (what is hashed and signed)
     tx_bytes: bytes = field(default=b"", repr=False)
 
-    @property
+    @functools.cached_property
     def hash_bytes(self) -> bytes:
         return hashlib.sha256(self.tx_bytes).digest()
 
-    @property
+    @functools.cached_property
     def hash(self) -> str:
         return base58.b58encode(self.hash_bytes).decode("ascii")
 
@@ -377,8 +378,24 @@ def sign(secret_seed: bytes, signer_id: str, nonce: int, receiver_id: str, block
 # --- checks --------------------------------------------------------------------------------
 
 
+#: (transaction hash, public key, signature) of signatures that verified, so a transaction
+#: checked when it arrives (the RPC) is not verified again when it runs; bounded
+_VERIFIED: dict[tuple[bytes, bytes, bytes], None] = {}
+_VERIFIED_MAX = 4096
+
+
 def verify_signature(stx: SignedTransaction) -> None:
     """The signature is the public key's over sha256(transaction) (InvalidSignature)."""
+    seen = (stx.hash_bytes, stx.public_key, stx.signature)
+    if seen in _VERIFIED:
+        return
+    _verify(stx)
+    if len(_VERIFIED) >= _VERIFIED_MAX:
+        _VERIFIED.clear()
+    _VERIFIED[seen] = None
+
+
+def _verify(stx: SignedTransaction) -> None:
     if stx.signature[0] != stx.public_key[0]:
         raise InvalidTx("InvalidSignature", "the signature's key type is not the public key's")
     digest = stx.hash_bytes
@@ -399,9 +416,27 @@ def verify_signature(stx: SignedTransaction) -> None:
                         f"{public_key_str(stx.public_key)}")
 
 
-def _actions_error(message: str) -> InvalidTx:
-    return InvalidTx({"ActionsValidation": {"message": message}},
-                     f"the actions are invalid: {message}")
+#: nearcore's protocol features behind the actions OutLayer decodes but does not run, and
+#: the protocol versions that brought them (UnsupportedProtocolFeature's fields)
+_FEATURES = {SignedDelegate: ("DelegateAction", 59), DeployGlobalContract: ("GlobalContracts", 77),
+             UseGlobalContract: ("GlobalContracts", 77)}
+
+
+def _actions_error(detail: Any, message: str) -> InvalidTx:
+    """nearcore's InvalidTxError::ActionsValidation with `detail` (an ActionsValidationError)."""
+    return InvalidTx({"ActionsValidation": detail}, f"the actions are invalid: {message}")
+
+
+def _check_unsupported(actions: tuple[Any, ...]) -> None:
+    if sum(isinstance(a, SignedDelegate) for a in actions) > 1:
+        raise _actions_error("DelegateActionMustBeOnlyOne",
+                             "a transaction may hold only one delegate action")
+    for action in actions:
+        if isinstance(action, _UNSUPPORTED):
+            feature, version = _FEATURES[type(action)]
+            raise _actions_error({"UnsupportedProtocolFeature": {
+                "protocol_feature": feature, "version": version}},
+                f"{type(action).__name__} actions are not supported by OutLayer")
 
 
 def check(stx: SignedTransaction, store: StateStore, params: Params, height: int,
@@ -425,13 +460,11 @@ def check(stx: SignedTransaction, store: StateStore, params: Params, height: int
                                                      "limit": params.max_transaction_size}},
                         f"the transaction is {len(stx.tx_bytes)} bytes, over the limit of "
                         f"{params.max_transaction_size}")
-    unsupported = [type(a).__name__ for a in stx.actions if isinstance(a, _UNSUPPORTED)]
-    if unsupported:
-        raise _actions_error(f"{', '.join(unsupported)} actions are not supported by OutLayer")
+    _check_unsupported(stx.actions)
     try:
         validate_actions(list(stx.actions), params)
-    except UserError as exc:
-        raise _actions_error(exc.message) from None
+    except ActionsInvalid as exc:
+        raise _actions_error(exc.detail, exc.message) from None
     latest = store.latest_block()  # clients name the latest final block: no lookup then
     block = latest if latest is not None and latest.hash == stx.block_hash else \
         store.block_by_hash(stx.block_hash)

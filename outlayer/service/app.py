@@ -10,8 +10,11 @@ its static files and ``/api/playground/*`` on the same node (``app.state.node``)
 from __future__ import annotations
 
 import contextlib
+import errno
 import importlib
 import importlib.util
+import socket
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,11 +25,11 @@ from fastapi.responses import JSONResponse
 from outlayer.chain.actions import add_full_access_key
 from outlayer.chain.simulator import ContractSimulator
 from outlayer.chain.store import MEMORY, default_db_path
-from outlayer.errors import AccountAlreadyExists
+from outlayer.errors import AccountAlreadyExists, UserError
 from outlayer.service import config as node_config
 from outlayer.service import errors
 from outlayer.service.node import Node
-from outlayer.service.rpc import MAX_BODY_BYTES, Rpc
+from outlayer.service.rpc import DEFAULT_TX_TIMEOUT, MAX_BODY_BYTES, Rpc
 
 
 @dataclass
@@ -37,7 +40,9 @@ class ServiceConfig:
     keeps nothing). `config_file`: the node config (None: ``node.json`` beside the state
     file, created with a new `test.near` key on a fresh start; an in-memory chain without
     one keeps its new key in memory only: ``config.node.secret_keys``). `keys_dir`: where a
-    fresh start writes key files (None: ``keys`` beside the config).
+    fresh start writes key files (None: ``keys`` beside the config). `tx_timeout`: seconds
+    send_tx / broadcast_tx_commit / tx wait for a transaction to finish (one waiting on a
+    yield) before answering TIMEOUT_ERROR.
     """
 
     db: str | Path | None = None
@@ -45,6 +50,7 @@ class ServiceConfig:
     keys_dir: Path | None = None
     execution_mode: str = "quickjs"
     gas_price: int | None = None
+    tx_timeout: float = DEFAULT_TX_TIMEOUT
     #: filled by create_app: the loaded node config
     node: node_config.NodeConfig = field(default_factory=node_config.NodeConfig)
 
@@ -114,7 +120,7 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
 
     app = FastAPI(title="OutLayer node", lifespan=lifespan, docs_url=None, redoc_url=None,
                   openapi_url=None)
-    rpc = Rpc(node, config.node.chain_id)
+    rpc = Rpc(node, config.node.chain_id, config.tx_timeout)
     app.state.node = node
     app.state.rpc = rpc
     app.state.config = config
@@ -143,11 +149,59 @@ def _too_large() -> JSONResponse:
                         status_code=413)
 
 
-def serve(host: str, port: int, config: ServiceConfig) -> None:
+def bind(host: str, port: int) -> socket.socket:
+    """The node's listening socket, bound before anything is announced or written, so a
+    busy port is a clear UserError (no keys made, nothing printed first)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                   flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise UserError(f"cannot listen on {host!r}: {exc.strerror}") from None
+    family, kind, proto, _name, address = infos[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise UserError(f"port {port} on {host} is in use: pass --port to choose "
+                            "another") from None
+        if exc.errno == errno.EACCES:
+            raise UserError(f"no permission to listen on port {port} of {host}: pass "
+                            "--port with a port above 1023") from None
+        raise UserError(f"cannot listen on {host} port {port}: {exc.strerror}") from None
+    return sock
+
+
+def keyless_warnings(node: node_config.NodeConfig) -> list[str]:
+    """A genesis account configured without a public_key has no access key: nobody can
+    sign for it (it can still receive). Said out loud, since that is rarely meant."""
+    where = f" in {node.path}" if node.path else ""
+    return [f"genesis account {account.account_id} has no public_key{where}: it has no "
+            "access key, so no transaction can be signed for it (add a public_key, e.g. "
+            "from `near generate-key`, or delete the config to get a fresh test.near key)"
+            for account in node.accounts if account.public_key is None]
+
+
+def serve(host: str, port: int, config: ServiceConfig, tx_timeout: float | None = None
+          ) -> None:
     """Run the node until interrupted (`outlayer serve`)."""
     import uvicorn
 
-    app = create_app(config)
+    if not 0 <= port <= 65535:
+        raise UserError(f"--port must be 0..65535, got {port}")
+    if tx_timeout is not None:
+        if not 0 < tx_timeout <= 3600:
+            raise UserError(f"--tx-timeout must be above 0 and at most 3600 seconds, got "
+                            f"{tx_timeout}")
+        config.tx_timeout = tx_timeout
+    sock = bind(host, port)
+    try:
+        app = create_app(config)
+    except BaseException:
+        sock.close()
+        raise
     where = config.config_path()
     print(f"OutLayer node: chain {config.node.chain_id!r}, state "
           f"{config.db or default_db_path()}, config {where or '(in memory)'}", flush=True)
@@ -158,5 +212,9 @@ def serve(host: str, port: int, config: ServiceConfig) -> None:
             print(f"in-memory chain: {account_id} private key {secret}", flush=True)
     for text in app.state.notes:
         print(f"note: {text}", flush=True)
-    print(f"JSON-RPC on http://{host}:{port}/", flush=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    for text in keyless_warnings(config.node):
+        print(f"warning: {text}", file=sys.stderr, flush=True)
+    bound = sock.getsockname()[1]
+    print(f"JSON-RPC on http://{host}:{bound}/", flush=True)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    server.run(sockets=[sock])

@@ -35,8 +35,14 @@ class RpcError(Exception):
         self.data = data
         super().__init__(f"{cause}: {data if data is not None else self.info}")
 
+    #: False for causes nearcore serializes without `info` (unit variants: TIMEOUT_ERROR)
+    has_info = True
+
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "cause": {"name": self.cause, "info": self.info},
+        cause: dict[str, Any] = {"name": self.cause}
+        if self.has_info:
+            cause["info"] = self.info
+        return {"name": self.name, "cause": cause,
                 "code": self.code, "message": _MESSAGES.get(self.code, "Server error"),
                 "data": self.data if self.data is not None else self.info}
 
@@ -77,3 +83,11 @@ def invalid_transaction(detail: Any, message: str) -> RpcError:
     tx_error = {"TxExecutionError": {"InvalidTxError": detail}}
     return RpcError("HANDLER_ERROR", "INVALID_TRANSACTION",
                     {**tx_error, "error_message": message}, code=SERVER_ERROR, data=tx_error)
+
+
+def timeout() -> RpcError:
+    """The transaction did not reach the wait_until asked for in time (nearcore's
+    RpcTransactionError::TimeoutError: a cause without info, data "Timeout")."""
+    error = RpcError("HANDLER_ERROR", "TIMEOUT_ERROR", code=SERVER_ERROR, data="Timeout")
+    error.has_info = False
+    return error

@@ -29,6 +29,7 @@ from outlayer.chain.accounts import (
     public_key_bytes,
     public_key_str,
 )
+from outlayer.chain.outcomes import FinalOutcome
 from outlayer.chain.simulator import ContractSimulator
 from outlayer.chain.store import Block
 from outlayer.errors import AccountNotFound, ContractNotDeployed, OutLayerError, UserError
@@ -43,35 +44,69 @@ log = logging.getLogger("outlayer.service")
 MAX_BODY_BYTES = 8 * 1024 * 1024
 FINALITIES = ("optimistic", "near-final", "final")
 WAIT_UNTIL = ("NONE", "INCLUDED", "EXECUTED_OPTIMISTIC", "INCLUDED_FINAL", "EXECUTED", "FINAL")
+#: wait_until values met only once the transaction's receipts have all run; the others are
+#: met once it is in a block (every block is final at once on a single node)
+EXECUTED = ("EXECUTED_OPTIMISTIC", "EXECUTED", "FINAL")
+#: how long a request waits for a transaction to reach its wait_until before answering
+#: TIMEOUT_ERROR (nearcore's RPC polling timeout is 10 s)
+DEFAULT_TX_TIMEOUT = 10.0
+#: a waiting request re-reads the chain at least this often (changes made outside the RPC,
+#: e.g. by the playground, do not wake it)
+_RECHECK_SECONDS = 0.5
 
 Params = Any
 Handler = Callable[["Rpc", Params], Awaitable[Any]]
 
 
+def _json_type(value: Any) -> str:
+    """The JSON name of a value's type, for messages (never a Python type name)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return "an array" if isinstance(value, list) else "an object"
+
+
+def _shown(value: Any) -> str:
+    """A param value as JSON, shortened, for messages."""
+    text = json.dumps(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 def _obj(params: Params, method: str) -> dict[str, Any]:
     if not isinstance(params, dict):
         raise errors.bad_params(f"{method} takes an object of params, got "
-                                f"{type(params).__name__}")
+                                f"{_json_type(params)}")
     return params
 
 
 def _str_field(params: dict[str, Any], name: str) -> str:
     value = params.get(name)
     if not isinstance(value, str):
-        raise errors.bad_params(f"missing or non-string field `{name}`")
+        raise errors.bad_params(f"missing field `{name}`" if value is None else
+                                f"`{name}` must be a string, got {_json_type(value)}")
     return value
 
 
 def _b64(text: Any, name: str) -> bytes:
     if not isinstance(text, str):
-        raise errors.bad_params(f"`{name}` must be a base64 string")
+        raise errors.bad_params(f"`{name}` must be a base64 string, got {_json_type(text)}")
     try:
         return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError) as exc:
         raise errors.parse_error(f"`{name}` is not valid base64: {exc}") from None
 
 
-def _account(value: Any, block: Block | None = None) -> str:
+def _account(value: Any, block: Block | None = None, name: str = "account_id") -> str:
+    """A valid account id; missing or not a string: a params error (nearcore's PARSE_ERROR);
+    a string NEAR refuses: INVALID_ACCOUNT."""
+    if not isinstance(value, str):
+        raise errors.bad_params(f"missing field `{name}`" if value is None else
+                                f"`{name}` must be a string, got {_json_type(value)}")
     try:
         return check_account_id(value)
     except BadAccountId as exc:
@@ -100,7 +135,7 @@ def _block_ref(sim: ContractSimulator, params: dict[str, Any]) -> Block:
         return block
     if finality is None and "sync_checkpoint" not in params:
         raise errors.bad_params("one of `finality` or `block_id` is required")
-    raise errors.bad_params(f"unknown finality {finality!r} (use one of "
+    raise errors.bad_params(f"unknown finality {_shown(finality)} (use one of "
                             f"{', '.join(FINALITIES)})")
 
 
@@ -204,8 +239,11 @@ def _query(sim: ContractSimulator, params: Params) -> dict[str, Any]:
                                 "...} (the legacy path form is not supported)")
     params = _obj(params, "query")
     kind = params.get("request_type")
-    if kind not in _QUERIES:
-        raise errors.bad_params(f"unknown request_type {kind!r} (one of "
+    if kind is None:
+        raise errors.bad_params("missing field `request_type` (one of "
+                                f"{', '.join(sorted(_QUERIES))})")
+    if not isinstance(kind, str) or kind not in _QUERIES:
+        raise errors.bad_params(f"unknown request_type {_shown(kind)} (one of "
                                 f"{', '.join(sorted(_QUERIES))})")
     block = _block_ref(sim, params)
     account_id = _account(params.get("account_id"), block)
@@ -344,10 +382,14 @@ def signed_tx_of(sim: ContractSimulator, tx_hash: str, height: int
     return None
 
 
-def _outcome(sim: ContractSimulator, tx_hash: str, *, receipts: bool) -> dict[str, Any]:
-    final = sim.tx_outcome(tx_hash)
+def _outcome(sim: ContractSimulator, tx_hash: str, *, receipts: bool,
+             ran: tuple[FinalOutcome, signed.SignedTransaction] | None = None
+             ) -> dict[str, Any]:
+    """The transaction's view; `ran`: its outcome and signed transaction, just run (not
+    read back from the store)."""
+    final = sim.tx_outcome(tx_hash) if ran is None else ran[0]
     tx = final.transaction_outcome
-    stx = signed_tx_of(sim, tx_hash, tx.block_height)
+    stx = signed_tx_of(sim, tx_hash, tx.block_height) if ran is None else ran[1]
     transaction = views.transaction_view(stx) if stx is not None else {
         "signer_id": tx.executor_id, "public_key": None, "nonce": 0,
         "receiver_id": final.receipts_outcome[0].executor_id if final.receipts_outcome
@@ -366,7 +408,7 @@ def _tx_status(sim: ContractSimulator, tx_hash: str, receipts: bool) -> dict[str
     if len(raw) != 32:
         raise errors.parse_error(f"tx_hash {tx_hash!r} is not a base58 32-byte hash")
     with sim.store.snapshot():
-        known = bool(sim.store.outcomes(tx_hash))
+        known = sim.store.has_outcomes(tx_hash)
     if not known:
         raise errors.handler("UNKNOWN_TRANSACTION", {"requested_transaction_hash": tx_hash},
                              f"transaction {tx_hash} does not exist")
@@ -376,12 +418,13 @@ def _tx_status(sim: ContractSimulator, tx_hash: str, receipts: bool) -> dict[str
 def _submit(sim: ContractSimulator, raw: bytes, wait: bool) -> dict[str, Any]:
     """Run a signed transaction; one already on the chain (a client resending after a
     timeout) is answered with its outcome, as nearcore does, and not run twice."""
-    tx_hash = signed.decode_signed(raw).hash
+    stx = signed.decode_signed(raw)
     with sim.store.snapshot():
-        known = bool(sim.store.outcomes(tx_hash))
-    if not known:
-        tx_hash = sim.submit_signed(raw, wait=wait).tx_hash
-    return _outcome(sim, tx_hash, receipts=False)
+        known = sim.store.has_outcomes(stx.hash)
+    if known:
+        return _outcome(sim, stx.hash, receipts=False)
+    final = sim.submit_signed(raw, wait=wait)
+    return _outcome(sim, final.tx_hash, receipts=False, ran=(final, stx))
 
 
 # --- the dispatcher ---------------------------------------------------------------------
@@ -410,9 +453,13 @@ def _check_depth(body: bytes) -> None:
 class Rpc:
     """The JSON-RPC endpoint of one node."""
 
-    def __init__(self, node: Node, chain_id: str) -> None:
+    def __init__(self, node: Node, chain_id: str,
+                 tx_timeout: float = DEFAULT_TX_TIMEOUT) -> None:
         self.node = node
         self.chain_id = chain_id
+        self.tx_timeout = tx_timeout
+        #: set (and replaced) whenever a request changed the chain: wakes waiting requests
+        self._changed = asyncio.Event()
         #: transactions sent with wait_until NONE / broadcast_tx_async, still running
         self._background: set[asyncio.Task[Any]] = set()
         self.methods: dict[str, Handler] = {
@@ -498,7 +545,7 @@ class Rpc:
         params = _obj(params, method)
         wait = params.get("wait_until", "EXECUTED_OPTIMISTIC")
         if wait not in WAIT_UNTIL:
-            raise errors.bad_params(f"unknown wait_until {wait!r} (one of "
+            raise errors.bad_params(f"unknown wait_until {_shown(wait)} (one of "
                                     f"{', '.join(WAIT_UNTIL)})")
         return _b64(params.get("signed_tx_base64"), "signed_tx_base64"), wait
 
@@ -508,15 +555,44 @@ class Rpc:
         if wait_until == "NONE":
             self._spawn(raw)
             return {"final_execution_status": "NONE"}
-        # every block is final at once and a transaction settles within the request, so
-        # INCLUDED* and EXECUTED* answer with the executed outcome (a status past the
-        # one asked for, as nearcore answers when it has got further)
-        return await self.node.run(_submit, raw, True)
+        # the transaction runs (and settles) on the chain thread; one waiting on a yield
+        # is awaited here, on the event loop, while other requests (its resume) go through
+        try:
+            view = await self.node.run(_submit, raw, True)
+        finally:
+            self._wake()
+        return await self._await_outcome(view, stx.hash, wait_until, receipts=False)
+
+    def _wake(self) -> None:
+        """The chain changed: waiting requests re-read their transaction."""
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    async def _await_outcome(self, view: dict[str, Any], tx_hash: str, wait_until: str, *,
+                             receipts: bool) -> dict[str, Any]:
+        """`view` once the transaction meets `wait_until` (re-read after every change of
+        the chain), or TIMEOUT_ERROR after `tx_timeout` seconds, as nearcore answers."""
+        if wait_until not in EXECUTED:
+            return view
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.tx_timeout
+        while view["final_execution_status"] != "FINAL":
+            changed = self._changed  # taken before the read: no wake-up is missed
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise errors.timeout()
+            try:
+                await asyncio.wait_for(changed.wait(), min(remaining, _RECHECK_SECONDS))
+            except TimeoutError:
+                pass
+            view = await self.node.run(_tx_status, tx_hash, receipts)
+        return view
 
     def _spawn(self, raw: bytes) -> None:
         async def run() -> None:
             try:
                 await self.node.run(_submit, raw, True)
+                self._wake()
             except OutLayerError as exc:  # refused: the client learns it from `tx`
                 log.info("async transaction refused: %s", exc.message)
             except RuntimeError as exc:  # the node closed before the transaction ran
@@ -541,25 +617,33 @@ class Rpc:
         self._spawn(raw)
         return stx.hash
 
-    async def _tx_args(self, params: Params, method: str) -> str:
+    async def _tx_args(self, params: Params, method: str) -> tuple[str, str]:
+        """(tx hash, wait_until) of a `tx` request (nearcore's default: EXECUTED_OPTIMISTIC)."""
         if isinstance(params, list):  # [tx_hash, sender_account_id]
             if len(params) != 2 or not all(isinstance(p, str) for p in params):
                 raise errors.bad_params(f"{method} takes [tx_hash, sender_account_id]")
-            return params[0]
+            return params[0], "EXECUTED_OPTIMISTIC"
         params = _obj(params, method)
+        wait = params.get("wait_until", "EXECUTED_OPTIMISTIC")
+        if wait not in WAIT_UNTIL:
+            raise errors.bad_params(f"unknown wait_until {_shown(wait)} (one of "
+                                    f"{', '.join(WAIT_UNTIL)})")
         if "signed_tx_base64" in params:
             raw = _b64(params["signed_tx_base64"], "signed_tx_base64")
-            return signed.decode_signed(raw).hash
+            return signed.decode_signed(raw).hash, wait
         _str_field(params, "sender_account_id")
-        return _str_field(params, "tx_hash")
+        return _str_field(params, "tx_hash"), wait
 
     async def _tx(self, params: Params) -> Any:
-        tx_hash = await self._tx_args(params, "tx")
-        return await self.node.run(_tx_status, tx_hash, False)
+        return await self._tx_view(params, "tx", receipts=False)
 
     async def _experimental_tx_status(self, params: Params) -> Any:
-        tx_hash = await self._tx_args(params, "EXPERIMENTAL_tx_status")
-        return await self.node.run(_tx_status, tx_hash, True)
+        return await self._tx_view(params, "EXPERIMENTAL_tx_status", receipts=True)
+
+    async def _tx_view(self, params: Params, method: str, *, receipts: bool) -> Any:
+        tx_hash, wait = await self._tx_args(params, method)
+        view = await self.node.run(_tx_status, tx_hash, receipts)
+        return await self._await_outcome(view, tx_hash, wait, receipts=receipts)
 
     async def _patch_state(self, params: Params) -> Any:
         params = _obj(params, "sandbox_patch_state")
@@ -573,11 +657,12 @@ class Rpc:
                 raise errors.bad_params(f"records[{i}]: only Data records "
                                         "({Data: {account_id, data_key, value}}) are "
                                         "supported")
-            account_id = _account(data.get("account_id"))
+            account_id = _account(data.get("account_id"), name=f"records[{i}].account_id")
             key = _b64(data.get("data_key"), f"records[{i}].data_key")
             value = _b64(data.get("value"), f"records[{i}].value")
             patches.append((account_id, key, value))
         await self.node.run(_patch, patches)
+        self._wake()
         return {}
 
     async def _fast_forward(self, params: Params) -> Any:
@@ -586,6 +671,7 @@ class Rpc:
         if isinstance(delta, bool) or not isinstance(delta, int) or not 0 <= delta <= 100_000:
             raise errors.bad_params("sandbox_fast_forward takes {delta_height: 0..100000}")
         await self.node.run(lambda sim, n: sim.fast_forward(n), delta)
+        self._wake()  # new blocks may time out a yield a request waits on
         return {}
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -136,8 +137,41 @@ def function_call_error(kind: str, message: str) -> Any:
     return {"ExecutionError": f"{kind}: {message}"}
 
 
+#: the count field of each "<variant>: <n> exceeds the limit <limit>" message that
+#: outlayer.vm.promises.validate_receipt raises for a receipt a call created
+_RECEIPT_LIMITS = {
+    "NumberInputDataDependenciesExceeded": "number_of_input_data_dependencies",
+    "TotalNumberOfActionsExceeded": "total_number_of_actions",
+    "TotalPrepaidGasExceeded": "total_prepaid_gas",
+    "ContractSizeExceeded": "size",
+    "FunctionCallMethodNameLengthExceeded": "length",
+    "FunctionCallArgumentsLengthExceeded": "length",
+    "AddKeyMethodNameLengthExceeded": "length",
+    "AddKeyMethodNamesNumberOfBytesExceeded": "total_number_of_bytes",
+}
+_LIMIT_MESSAGE = re.compile(r"(\w+): (\d+) exceeds the limit (\d+)")
+
+
+def receipt_validation_error(message: str) -> Any:
+    """nearcore's ReceiptValidationError JSON for a NewReceiptValidationError message of
+    outlayer.vm.promises (None if the message does not name a variant with all its fields):
+    ``{"ActionsValidation": {"TotalPrepaidGasExceeded": {...}}}`` and the like."""
+    variant = message.split(":", 1)[0]
+    if variant in ("DeleteActionMustBeFinal", "FunctionCallZeroAttachedGas"):
+        return {"ActionsValidation": variant}
+    match = _LIMIT_MESSAGE.fullmatch(message)
+    if match is None or match[1] not in _RECEIPT_LIMITS:
+        return None
+    fields = {_RECEIPT_LIMITS[match[1]]: int(match[2]), "limit": int(match[3])}
+    if match[1] == "NumberInputDataDependenciesExceeded":  # a receipt rule, not an action's
+        return {match[1]: fields}
+    return {"ActionsValidation": {match[1]: fields}}
+
+
 def status_view(status: Any) -> Any:
-    """A status with OutLayer's flat FunctionCallError ({kind: message}) in nearcore's form."""
+    """A status with OutLayer's flat FunctionCallError ({kind: message}) in nearcore's form;
+    a receipt the call created that breaks NEAR's rules is nearcore's ActionErrorKind
+    NewReceiptValidationError."""
     failure = status.get("Failure") if isinstance(status, dict) else None
     kind = (failure or {}).get("ActionError", {}).get("kind")
     call = kind.get("FunctionCallError") if isinstance(kind, dict) else None
@@ -146,8 +180,13 @@ def status_view(status: Any) -> Any:
     (name, detail), = call.items()
     if not isinstance(detail, str):  # already nearcore's form (e.g. CompilationError {...})
         return status
-    action = {**failure["ActionError"],
-              "kind": {"FunctionCallError": function_call_error(name, detail)}}
+    receipt_error = receipt_validation_error(detail) \
+        if name == "NewReceiptValidationError" else None
+    if receipt_error is not None:
+        action = {**failure["ActionError"], "kind": {"NewReceiptValidationError": receipt_error}}
+    else:
+        action = {**failure["ActionError"],
+                  "kind": {"FunctionCallError": function_call_error(name, detail)}}
     return {"Failure": {"ActionError": action}}
 
 
@@ -163,13 +202,25 @@ def outcome_view(outcome: ExecutionOutcome, block_hashes: dict[int, str]) -> dic
             "receipt_kind": mine["receipt_kind"], "actions": mine["actions"]}
 
 
+def execution_status(final: FinalOutcome) -> str:
+    """nearcore's TxExecutionStatus of a transaction on the chain. Every block is final as
+    soon as it is made, so it is INCLUDED_FINAL until its result is known and every receipt
+    of its tree has run (one waiting on a yield has not), then FINAL; NONE, INCLUDED,
+    EXECUTED_OPTIMISTIC and EXECUTED (blocks not yet final) never describe it."""
+    if final.status in ("Started", "NotStarted"):
+        return "INCLUDED_FINAL"
+    ran = {o.id for o in final.receipts_outcome}
+    awaited = set(final.transaction_outcome.receipt_ids).union(
+        *(o.receipt_ids for o in final.receipts_outcome))
+    return "FINAL" if awaited <= ran else "INCLUDED_FINAL"
+
+
 def final_outcome_view(final: FinalOutcome, transaction: dict[str, Any],
                        block_hashes: dict[int, str], *, with_receipts: bool = False
                        ) -> dict[str, Any]:
     """nearcore's FinalExecutionOutcomeView (EXPERIMENTAL_tx_status adds `receipts`)."""
-    settled = final.status not in ("Started", "NotStarted")
     view: dict[str, Any] = {
-        "final_execution_status": "FINAL" if settled else "INCLUDED_FINAL",
+        "final_execution_status": execution_status(final),
         "status": status_view(final.status_json()),
         "transaction": transaction,
         "transaction_outcome": outcome_view(final.transaction_outcome, block_hashes),

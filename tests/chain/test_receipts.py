@@ -463,7 +463,7 @@ def test_keys_given_at_creation_are_access_keys(sim: ContractSimulator) -> None:
 
 def test_transactions_are_validated_before_anything_runs(sim: ContractSimulator) -> None:
     height = sim.height
-    for actions, why in [([], "non-empty"), ([act.delete_account("x.test"), act.transfer(1)],
+    for actions, why in [([act.delete_account("x.test"), act.transfer(1)],
                                              "last action"),
                          (["transfer"], "not an action"),
                          ([act.function_call("m", gas="200T")] * 2, "Tgas")]:

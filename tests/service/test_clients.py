@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from outlayer.testing.environment import missing
 from tests.service.live import live_node
 
 ROOT = Path(__file__).parents[2]
@@ -24,8 +25,14 @@ def live(tmp_path):
         yield node
 
 
-@pytest.mark.skipif(shutil.which("node") is None, reason="Node.js is not installed")
-def test_near_api_js_creates_deploys_calls_views(live):
+@pytest.fixture
+def node_js():
+    """Skip without Node.js (fail under OUTLAYER_REQUIRE_ALL=1); before `live` starts."""
+    if shutil.which("node") is None:
+        missing("Node.js (`node`) is not on PATH: install it to run the near-api-js client")
+
+
+def test_near_api_js_creates_deploys_calls_views(node_js, live):
     assert (JS / "node_modules" / "near-api-js").is_dir(), \
         "near-api-js is not installed: run scripts/setup_npm.sh"
     run = subprocess.run(["node", "scenario.mjs", live.url, str(live.key_file), str(COUNTER)],

@@ -8,6 +8,7 @@ call writes nothing.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -16,6 +17,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from outlayer.chain.accounts import DEFAULT_SIGNER
 from outlayer.chain.simulator import DEFAULT_GAS
@@ -112,10 +114,16 @@ async def _answer(request: Request, work: Callable[[], Awaitable[Any]]) -> JSONR
 
 
 def examples() -> list[dict[str, str]]:
+    """The plain JS examples, then the near-sdk-js ones (examples/sdkjs/*.ts: Deploy bundles
+    them with the near-sdk-js toolchain first)."""
     if not EXAMPLES.is_dir():
         return []
-    return [{"name": p.name, "account_id": f"{p.stem.replace('_', '-')}.test",
-             "source": p.read_text(encoding="utf-8")} for p in sorted(EXAMPLES.glob("*.js"))]
+    plain = [{"name": p.name, "account_id": f"{p.stem.replace('_', '-')}.test",
+              "source": p.read_text(encoding="utf-8")} for p in sorted(EXAMPLES.glob("*.js"))]
+    sdkjs = [{"name": f"sdkjs/{p.name}", "account_id": f"{p.stem.replace('_', '-')}-ts.test",
+              "source": p.read_text(encoding="utf-8")}
+             for p in sorted((EXAMPLES / "sdkjs").glob("*.ts"))]
+    return plain + sdkjs
 
 
 @router.get("/info")
@@ -142,8 +150,12 @@ async def deploy(request: Request) -> JSONResponse:
     async def work() -> dict[str, Any]:
         doc = await _body(request, {"account_id", "source", "realm"})
         realm = _get(doc, "realm", (dict,), None)
+        account_id, source = _get(doc, "account_id", (str,)), _get(doc, "source", (str,))
+        # a near-sdk-js source is bundled first, off the chain thread (seconds on a miss)
+        bundle = await run_in_threadpool(ops.sdkjs_bundle, source)
         return await request.app.state.node.run(
-            ops.deploy, _get(doc, "account_id", (str,)), _get(doc, "source", (str,)), realm)
+            functools.partial(ops.deploy, built=bundle is not None), account_id,
+            source if bundle is None else bundle, realm)
     return await _answer(request, work)
 
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from outlayer.chain.accounts import DEFAULT_SIGNER
@@ -19,14 +21,14 @@ from outlayer.chain.codec import text_to_bytes
 from outlayer.chain.modes import engine_for
 from outlayer.chain.outcomes import ExecutionOutcome
 from outlayer.chain.result import CallResult, exported_names
+from outlayer.chain.runtime import probe_code
 from outlayer.chain.simulator import DEFAULT_GAS, ContractSimulator
 from outlayer.errors import OutLayerError, UserError
 from outlayer.realm.options import RealmOptions
-from outlayer.vm.context import VMContext
 
-#: an export name no contract has: loading the code to call it lists the real exports
-_PROBE = "__outlayer_playground_probe__"
 MAX_RUNS = 1000
+#: the file name a pasted near-sdk-js source is bundled as (TypeScript is a superset of JS)
+PLAYGROUND_ENTRY = "contract.ts"
 
 
 @dataclass(frozen=True)
@@ -42,11 +44,38 @@ class CallSpec:
     gas: str = str(DEFAULT_GAS)
 
 
+def sdkjs_bundle(source: str) -> str | None:
+    """The near-sdk-js bundle of `source` when it imports near-sdk-js (None otherwise), built
+    as `outlayer build` builds a file: the source is written to a folder named by its hash
+    under the cache (so a rebuild of the same text is a cache hit) and bundled there.
+    Seconds on a miss: call it off the chain thread. Errors name `contract.ts:line:col`."""
+    from outlayer.host.engine import cache_root
+    from outlayer.sdkjs.bundler import BuildError, build, needs_build
+
+    code = source.encode("utf-8")
+    if not needs_build(Path("contract.js"), code):  # JS that imports near-sdk-js
+        return None
+    folder = cache_root() / "playground" / hashlib.sha256(code).hexdigest()[:32]
+    folder.mkdir(parents=True, exist_ok=True)
+    entry = folder / PLAYGROUND_ENTRY
+    if not entry.is_file() or entry.read_bytes() != code:
+        entry.write_bytes(code)
+    try:
+        return build(entry).code.decode("utf-8")
+    except BuildError as exc:
+        message = exc.message
+        for shown in (str(entry), os.path.relpath(entry)):
+            message = message.replace(shown, PLAYGROUND_ENTRY)
+        raise BuildError(message) from None
+
+
 def deploy(sim: ContractSimulator, account_id: str, source: str,
-           realm: dict[str, Any] | None) -> dict[str, Any]:
-    """Deploy (creating the account if needed); a refused deploy writes nothing."""
+           realm: dict[str, Any] | None, *, built: bool = False) -> dict[str, Any]:
+    """Deploy (creating the account if needed); a refused deploy writes nothing. `built`:
+    `source` is a near-sdk-js bundle `sdkjs_bundle` made (the answer says so)."""
     info = sim.deploy(account_id, source, realm=realm)
-    return {**info, "contract": contract(sim, account_id)}
+    return {**info, "built_with": "near-sdk-js" if built else None,
+            "contract": contract(sim, account_id)}
 
 
 def contract(sim: ContractSimulator, account_id: str) -> dict[str, Any]:
@@ -67,18 +96,10 @@ def methods(sim: ContractSimulator, account: dict[str, Any]) -> list[str]:
     code = sim.store.get_code(account["code_hash"])
     if code is None:
         return []
-    block = sim.block
-    context = VMContext(current_account_id=account["account_id"],
-                        signer_account_id=account["account_id"],
-                        predecessor_account_id=account["account_id"], input=b"{}",
-                        block_height=block.height, block_timestamp=block.timestamp_ns,
-                        random_seed=block.random_seed,
-                        prepaid_gas=sim.params.max_gas_burnt_view, is_view=True)
     try:
         realm = RealmOptions.parse(json.loads(account["realm"] or "{}"))
-        outcome = engine_for(sim.execution_mode).run(code, _PROBE, context, {},
-                                                     params=sim.params, limits=sim.limits,
-                                                     realm=realm)
+        outcome = probe_code(engine_for(sim.execution_mode), code, sim.block, sim.params,
+                             sim.limits, realm)
     except OutLayerError:  # code this engine cannot list (the page then offers no methods)
         return []
     return exported_names(outcome.error) or []
