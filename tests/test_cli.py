@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -193,3 +194,38 @@ def test_subprocess_demo_and_state_file(tmp_path: Path) -> None:
     assert failed.returncode == 1 and json.loads(failed.stdout)["status"] == "failure"
     state = _outlayer(tmp_path, "state", "counter.test", "--json")
     assert json.loads(state.stdout)["result"] == {"count": "4"}
+
+
+def test_state_escapes_control_bytes_but_json_is_exact(db: Path, tmp_path: Path) -> None:
+    """near-sdk-js Vector keys hold raw NULs: the table escapes them, --json keeps them."""
+    contract = tmp_path / "keys.js"
+    contract.write_text("export function put() { near.storageWrite('h\\0\\0\\0\\0', 'a\\u0007b');"
+                        " near.storageWrite('back\\\\slash', 'tab\\there'); }\n")
+    invoke_json("--db", db, "deploy", "k.test", contract)
+    invoke_json("--db", db, "call", "k.test", "put")
+    exact = invoke_json("--db", db, "state", "k.test")["result"]
+    assert exact == {"h\0\0\0\0": "a\x07b", "back\\slash": "tab\there"}
+    human = invoke("--db", db, "state", "k.test")
+    assert human.exit_code == 0, human.stderr
+    out = human.stdout
+    assert "h\\x00\\x00\\x00\\x00" in out and "a\\x07b" in out and "tab\\x09here" in out
+    assert "back\\\\slash" in out
+    assert not any(ch in out for ch in "\0\x07\t")
+    widths = {len(line) for line in out.splitlines()[1:] if line.strip()}
+    assert len(widths) == 1, out  # every table row lines up
+
+
+def test_replay_table_keeps_long_host_call_names_apart(db: Path, tmp_path: Path) -> None:
+    contract = tmp_path / "batch.js"
+    contract.write_text("export function go() { const p = near.promiseBatchCreate('x.test');"
+                        " near.promiseBatchActionFunctionCall(p, 'f', {}, 0, 5000000000000n);"
+                        " }\n")
+    invoke_json("--db", db, "deploy", "b.test", contract)
+    called = invoke_json("--db", db, "call", "b.test", "go")
+    text = invoke("--db", db, "replay", called["tx_hash"]).stdout
+    assert "matches the record" in text
+    rows = [line for line in text.splitlines() if "promise_batch_action_fun" in line]
+    assert rows, text
+    for row in rows:  # the name never runs into the gas figures: three number columns
+        assert re.search(r"[a-z_]\d", row) is None, row
+        assert len(re.findall(r"(?<![\w,])\d[\d,]*(?![\w,])", row)) >= 4, row  # #, 3 gas

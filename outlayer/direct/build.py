@@ -104,14 +104,16 @@ def build_c(source: Path, out: Path | None = None) -> bytes:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m outlayer.direct.build",
                                      description="Build a C NEAR contract into wasm.")
-    parser.add_argument("source", type=Path)
+    parser.add_argument("source", type=Path, nargs="?", help="the C contract")
     parser.add_argument("-o", "--out", type=Path, help="default: SOURCE with .wasm")
     parser.add_argument("--header", action="store_true",
-                        help="print the generated near_env.h instead")
+                        help="print the generated near_env.h instead (no SOURCE needed)")
     args = parser.parse_args(argv)
     if args.header:
         sys.stdout.write(env_header())
         return 0
+    if args.source is None:
+        parser.error("the following arguments are required: source (or --header)")
     out = args.out or args.source.with_suffix(".wasm")
     try:
         data = build_c(args.source, out)

@@ -114,3 +114,13 @@ def _check_import(imp: wb.Import, types: list[wb.FuncType]) -> None:
 
 def _sig(params: tuple[str, ...], results: tuple[str, ...]) -> str:
     return f"({', '.join(params)}) -> ({', '.join(results)})"
+
+
+def describe(code: bytes, params: Params = DEFAULT_PARAMS) -> str:
+    """How OutLayer runs `code` (a wasm contract that `prepare` accepted), for people: the
+    engine, the host-provided memory and the `env` functions it imports."""
+    count = len(wb.imports(wb.parse(code)))
+    low, high = params.initial_memory_pages, params.max_memory_pages
+    return (f"direct wasm; memory: env.memory, {low:,}..{high:,} pages "
+            f"({low * 64 // 1024} MiB..{high * 64 // 1024} MiB, from the host); "
+            f"{count} env import{'s' if count != 1 else ''}")

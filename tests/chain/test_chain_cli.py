@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from outlayer.chain import blocks
+from outlayer.chain.simulator import convenience_key
 from outlayer.cli import app
 
 CONTRACT = """
@@ -85,7 +86,10 @@ def test_transfer_keys_pending_fast_forward(deployed: Path) -> None:
     assert int(run_json(deployed, "account", "c.test")["result"]["balance"]) == before + 2 * 10**24
     missing = run_json(deployed, "transfer", "nobody.test", "1", code=1)
     assert missing["error"]["kind"] == "AccountDoesNotExist"
-    assert run_json(deployed, "keys", "c.test")["result"] == []
+    assert run_json(deployed, "keys", "c.test")["result"] == []  # `deploy` made it keyless
+    # the signer a call created has the simulator's derived key (its signer_account_pk)
+    keys = run_json(deployed, "keys", "test.near")["result"]
+    assert [k["public_key"] for k in keys] == [convenience_key(blocks.CHAIN_SEED, "test.near")]
     pending = run_json(deployed, "pending")
     assert pending["result"] == {"queued": [], "postponed": [], "yields": []}
     height = pending["height"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -54,3 +55,15 @@ def test_deploy_refuses_invalid_wasm(tmp_path: Path) -> None:
     assert "invalid wasm module" in out["error"]["message"]
     missing = run_json(db, "view", "bad.test", "get_count", code=2)  # nothing was written
     assert missing["error"]["kind"] == "AccountNotFound"
+
+
+def test_deploy_of_wasm_shows_how_it_runs_not_the_js_realm(tmp_path: Path,
+                                                           wasm_file: Path) -> None:
+    db = tmp_path / "state.db"
+    text = " ".join(run(db, "deploy", "counter.test", str(wasm_file)).split())
+    assert "realm" not in text and "locked down" not in text
+    assert "direct wasm" in text and "1,024..2,048 pages" in text
+    assert re.search(r"\d+ env imports", text), text
+    js = tmp_path / "c.js"
+    js.write_text("export function f() { return 1; }\n")
+    assert "locked down" in run(db, "deploy", "js.test", str(js))

@@ -64,6 +64,16 @@ async function busyWhile(work) {
   }
 }
 
+// The method to select when the list changes: the one selected before if the contract still
+// has it, else `increment`, else the first that does not look like a view or a class export
+// (the engine lists exports alphabetically, so `decrement` would come first otherwise).
+function defaultMethod(methods, previous) {
+  if (methods.includes(previous)) return previous;
+  if (methods.includes("increment")) return "increment";
+  const callable = methods.find((m) => /^[a-z_]/.test(m) && !/^(get|view|is|has)(_|[A-Z])/.test(m));
+  return callable ?? methods[0] ?? "";
+}
+
 function showContract(contract) {
   $("state-account").textContent = contract.account_id;
   renderState($("state-rows"), contract.state);
@@ -71,7 +81,7 @@ function showContract(contract) {
   const select = $("method");
   const previous = select.value;
   select.replaceChildren(...contract.methods.map((m) => el("option", { value: m, text: m })));
-  if (contract.methods.includes(previous)) select.value = previous;
+  select.value = defaultMethod(contract.methods, previous);
 }
 
 // Bumped by every action that shows a contract: a lookup that answers after a newer action
@@ -116,8 +126,9 @@ async function deploy() {
       throw err;
     }
     showContract(doc.contract);
-    $("deploy-info").textContent = `${doc.account_id}: deployed ${doc.code_size} bytes, code `
-      + `${doc.code_hash}${doc.created ? " (account created)" : ""}; methods: `
+    const built = doc.built_with ? ` (built with ${doc.built_with})` : "";
+    $("deploy-info").textContent = `${doc.account_id}: deployed ${doc.code_size} bytes${built}, `
+      + `code ${doc.code_hash}${doc.created ? " (account created)" : ""}; methods: `
       + `${doc.methods.join(", ")}`;
   });
 }
