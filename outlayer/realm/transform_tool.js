@@ -87,7 +87,10 @@ function olCheck(ast) {
     const [node, fnDepth, plainDepth] = todo.pop();
     switch (node.type) {
       case "ImportDeclaration":
-        flag(node, "`import` declarations are not supported: a contract is one module, with no module loader; bundle its dependencies into it");
+        if (/^near-sdk-js(\/|$)/.test(node.source.value))
+          flag(node, "this is a near-sdk-js source: build it first with `outlayer build FILE` (`outlayer deploy ACCOUNT FILE` builds it for you); see docs/NEAR_SDK_JS.md");
+        else
+          flag(node, "`import` declarations are not supported: a contract is one module, with no module loader; bundle its dependencies into it");
         continue;
       case "ImportExpression":
         flag(node, "`import(...)` is not supported: contracts have no module loader");

@@ -216,6 +216,8 @@ def test_line_1_columns_shift_by_the_recorded_offset() -> None:
 @pytest.mark.parametrize(("source", "where", "pattern"), [
     ("const a = 1;\nimport x from 'y';", "2:1", r"`import` declarations are not supported"),
     ("import 'side-effect';", "1:1", r"`import` declarations"),
+    ("import { call, view } from 'near-sdk-js';", "1:1",
+     r"near-sdk-js source: build it first with `outlayer build FILE`"),
     ("export async function f() {\n  return import('x');\n}", "2:10", r"`import\(...\)`"),
     ("const u = import.meta.url;", "1:11", r"`import.meta`"),
     ("export * from 'm';", "1:1", r"`export \* from`"),
