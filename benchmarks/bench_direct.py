@@ -5,7 +5,11 @@ near-sdk-js contract (examples/sdkjs/counter.ts, when its toolchain is installed
 Prints, per contract, for `increment`: gas burnt by the call, engine time (the engine's
 `run` alone, storage in a dict) and end-to-end time (a transaction through
 ContractSimulator, state committed to SQLite), p50 over N calls; then the ratios against
-the C contract. Asserts nothing: figures depend on the machine.
+the C contract. Then where a JS call's gas goes (NEAR's contract loading fee, wasm
+instructions, host functions) and its snapshot's size: every call writes those pages into
+a fresh instance (~2 us each, copy-on-write faults and their release), the main cost of
+a big contract such as a near-sdk-js bundle. Asserts nothing: figures depend on the
+machine.
 
 Run: .venv/bin/python benchmarks/bench_direct.py [--calls N]
 """
@@ -26,12 +30,19 @@ from rich.table import Table
 from outlayer.chain.modes import engine_for
 from outlayer.chain.simulator import ContractSimulator
 from outlayer.direct.build import build_c
+from outlayer.direct.prepare import is_wasm
+from outlayer.host.delta import PAGE
 from outlayer.vm.context import VMContext
+from outlayer.vm.gas import WASM_OP
+from outlayer.vm.outcome import VMOutcome
 
 ROOT = Path(__file__).resolve().parent.parent
 TGAS = 10**12
 #: what near-sdk-js reports for a minimal call: JS vs Rust (NEAR_HOST_ABI.md section 4)
 SDK_JS_PUBLISHED = (8.39, 2.63)
+#: a counter at 41: under "count" for the C and plain JS counters, as near-sdk-js's
+#: serialized contract state for its counter (examples/sdkjs/counter.ts)
+STATE = {b"count": b"41", b"STATE": b'{"count":41,"owner":"bench.test"}'}
 
 
 def contracts() -> list[tuple[str, Callable[[], bytes | Path]]]:
@@ -42,22 +53,43 @@ def contracts() -> list[tuple[str, Callable[[], bytes | Path]]]:
     ]
 
 
-def engine_time(code: bytes, calls: int) -> tuple[float, int]:
-    """p50 ms of engine.run(increment) on fresh dict storage each time, and its gas."""
+def engine_time(code: bytes, calls: int) -> tuple[float, VMOutcome]:
+    """p50 ms of engine.run(increment) on fresh dict storage each time (the count at 41),
+    and an outcome."""
     engine = engine_for("quickjs")
-    times, gas = [], 0
+    times: list[float] = []
+    last: VMOutcome | None = None
     for i in range(calls + 10):
         ctx = VMContext("counter.test", "bench.test", "bench.test", input=b"{}",
                         prepaid_gas=300 * TGAS, block_height=1 + i)
         start = time.perf_counter()
-        outcome = engine.run(code, "increment", ctx, {b"count": b"41"})
+        outcome = engine.run(code, "increment", ctx, dict(STATE))
         elapsed = time.perf_counter() - start
         if outcome.error is not None and outcome.error.kind != "MethodNotFound":
             raise RuntimeError(f"increment failed: {outcome.error}")
         if i >= 10:  # warm-up: compiled module, snapshots, caches
             times.append(elapsed)
-            gas = outcome.burnt_gas
-    return statistics.median(times) * 1e3, gas
+            last = outcome
+    assert last is not None
+    return statistics.median(times) * 1e3, last
+
+
+def breakdown(name: str, code: bytes, outcome: VMOutcome) -> str:
+    """Where a JS call's gas goes, and how many pages its contract's snapshot has."""
+    from outlayer.js.runner import runtime
+
+    rt = runtime()
+    script, flags, _ = rt.compile(code)
+    delta = rt.prepare(script, flags)
+    pages = "none (evaluated per call)" if delta is None else \
+        f"{delta.data_bytes // PAGE} pages ({delta.data_bytes // 1024} KB)"
+    loading = sum(gas for cost, (_, gas) in outcome.profile.items()
+                  if cost.startswith("contract_loading"))
+    wasm_ops, wasm = outcome.profile.get(WASM_OP, (0, 0))
+    host = outcome.burnt_gas - loading - wasm
+    return (f"{name}: {len(code) / 1024:.1f} KB of code, snapshot {pages}; engine-run gas: "
+            f"loading {loading / TGAS:.3f}, wasm {wasm / TGAS:.3f} ({wasm_ops} ops), host "
+            f"{host / TGAS:.3f} Tgas")
 
 
 def chain_time(source: bytes | Path, calls: int) -> tuple[float, int, bytes]:
@@ -85,12 +117,15 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=200)
     args = parser.parse_args()
     rows: list[tuple[str, float, float, int]] = []
+    notes: list[str] = []
     skipped: list[str] = []
     for name, make in contracts():
         try:
             source = make()
             chain_ms, gas, code = chain_time(source, args.calls)
-            run_ms, _ = engine_time(code, args.calls)
+            run_ms, outcome = engine_time(code, args.calls)
+            if not is_wasm(code):
+                notes.append(breakdown(name, code, outcome))
         except Exception as exc:  # noqa: BLE001 - a missing toolchain skips one row
             skipped.append(f"{name}: {type(exc).__name__}: {str(exc).splitlines()[0]}")
             continue
@@ -110,6 +145,8 @@ def main() -> None:
     js, rust = SDK_JS_PUBLISHED
     console.print(f"near-sdk-js's published figures for a minimal call: {js} Tgas in JS vs "
                   f"{rust} Tgas in Rust ({js / rust:.2f}x)")
+    for line in notes:
+        console.print(line)
     for line in skipped:
         console.print(f"[yellow]skipped[/] {line}")
     sys.stdout.flush()

@@ -9,6 +9,8 @@
  *                         Compartment of its realm options (made at lockdown, used by
  *                         this one contract), or (flag OL_LOAD_NATIVE_MODULE) an ES module
  *                         evaluated by QuickJS in the start compartment
+ *   ol_seal               after ol_load, right before the host snapshots the contract:
+ *                         what loading freed is zeroed (ol_heap_seal), out of the snapshot
  *   ol_call               run one exported method with the call's JSON input
  *
  * Every export runs once per instance, in this order (ol_lockdown optional). The host
@@ -377,7 +379,7 @@ static int prepare_snapshot(void)
 {
     if (JS_PinAtoms(rt) < 0)
         return -1;
-    ol_heap_seal();
+    ol_heap_seal(OL_HEAP_SEAL_SLACK);
     return 0;
 }
 
@@ -705,6 +707,17 @@ OL_EXPORT("ol_load") int32_t ol_load(uint32_t src_ptr, uint32_t src_len, uint32_
     if (rc)
         return rc;
     loaded = 1;
+    return 0;
+}
+
+/*
+ * The host snapshots the instance next (a contract's snapshot, after ol_load and freeing
+ * the source): seal the heap, so that what loading freed is zeros again, out of the
+ * contract's snapshot. Never in a call (the zeroing would be metered work).
+ */
+OL_EXPORT("ol_seal") int32_t ol_seal(void)
+{
+    ol_heap_seal(0); /* no more memory: calls grow it when they need to, as before */
     return 0;
 }
 

@@ -14,8 +14,9 @@
  * - every block comes from one bump region, whatever its size, or from a free list of
  *   blocks of its size class freed after the last seal;
  * - `ol_heap_seal()` runs right before the host snapshots the instance (end of ol_boot,
- *   end of ol_lockdown): it forgets the free lists, and blocks allocated before it are
- *   never reused (freeing one writes nothing). The boot snapshot's holes stay as they
+ *   end of ol_lockdown, `ol_seal` after ol_load): it zeroes what is free and forgets the
+ *   free lists, and blocks allocated before it are never reused (freeing one writes
+ *   nothing). The boot snapshot's holes stay as they
  *   are; what comes after is dense, fresh memory. (What this leaves unused is bounded by
  *   the boot heap, a few MB; it also leaves 256 KiB of bump space, so small contracts
  *   and most calls never grow the memory.)
@@ -59,9 +60,13 @@ extern int ol_heap_oom_threw_null;
 void *ol_heap_malloc_slow(uint32_t size);
 void *ol_heap_calloc(size_t count, size_t size);
 void *ol_heap_realloc(void *p, size_t n);
-/* Right before the host snapshots the instance: later allocations never reuse what is
-   free now, and freeing an older block writes nothing. */
-void ol_heap_seal(void);
+/* free bump space the boot seals leave: a small contract's evaluation and most calls
+   then allocate without growing the memory (zero pages cost the snapshots nothing) */
+#define OL_HEAP_SEAL_SLACK (256u * 1024u)
+/* Right before the host snapshots the instance: what is free now is zeroed and never
+   reused, and freeing an older block writes nothing; then the bump region is grown to
+   `slack` free bytes at least (0: as it is). */
+void ol_heap_seal(uint32_t slack);
 /* At each export's entry: clear ol_heap_oom and ol_heap_oom_threw_null, set a reserve of
    `size` bytes aside if there is none (it was used up by a failure). */
 void ol_heap_rearm(uint32_t size);

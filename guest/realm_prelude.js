@@ -406,16 +406,19 @@
 
   /*
    * Evaluates the contract in the compartment of its realm options. `source` is a
-   * compartment script whose completion value is the frozen export namespace. Returns
-   * that namespace. The bridge calls this at most once per instance (ol_load never runs
-   * twice, not even after a failure), so each compartment serves one contract; nothing
-   * here records that, as a write would be one more page in every contract's snapshot.
+   * compartment script whose completion value is the frozen export namespace, ending
+   * with the line `//# sourceURL=contract.js` (CONTRACT_FILE; the host appends it,
+   * outlayer/js/runner.py SOURCE_URL): evaluated as it is, as a copy of the source would
+   * be dead pages in the contract's snapshot. Returns that namespace. The bridge calls
+   * this at most once per instance (ol_load never runs twice, not even after a failure),
+   * so each compartment serves one contract; nothing here records that, as a write would
+   * be one more page in every contract's snapshot.
    */
   const loadContract = (source, allowMathRandom, allowDateNow) => {
     const sdkjs = apply(startsWith, source, [SDKJS_TAG]);
     const compartment = compartments[(allowMathRandom ? 1 : 0) + (allowDateNow ? 2 : 0) +
       (sdkjs ? 4 : 0)];
-    const ns = compartment.evaluate(`${source}\n//# sourceURL=${CONTRACT_FILE}\n`);
+    const ns = compartment.evaluate(source);
     return sdkjs ? sdkjsNamespace(ns) : ns;
   };
 

@@ -74,8 +74,8 @@ HOST_MAX_WASM_STACK = MAX_WASM_STACK
 OOM_RESERVE = 256 * 1024
 
 #: functions the bridge exports (besides `memory` and the reactor's `_initialize`).
-GUEST_EXPORTS = ("ol_alloc", "ol_free", "ol_boot", "ol_lockdown", "ol_load", "ol_call",
-                 "ol_resume")
+GUEST_EXPORTS = ("ol_alloc", "ol_free", "ol_boot", "ol_lockdown", "ol_load", "ol_seal",
+                 "ol_call", "ol_resume")
 
 #: `ol_load(src_ptr, src_len, flags)` flag bits (C constants OL_LOAD_*, one source of truth).
 #: NATIVE_MODULE: `src` is an ES module, compiled and evaluated by QuickJS in the start

@@ -7,7 +7,9 @@ committed storage survives between calls.
 Instances start from snapshots, never from scratch: the *boot snapshot* is the guest with
 libc initialized, QuickJS booted and SES's `lockdown()` done (cached on disk by input
 hash); a contract's own snapshot is a page delta over it, captured after evaluating the
-contract once in its Compartment (`prepare`, at deploy or at first use). Contracts are ES
+contract once in its Compartment (`prepare`, at deploy or at first use), without what that
+left dead (the source buffer, the stack's frames): every call writes each of its pages
+back, ~2 us apiece, the main cost of a big contract's call. Contracts are ES
 modules; at deploy they become compartment scripts (`outlayer.realm.transform`). A
 contract whose top level needs the call (it touches NEAR, the clock or entropy) cannot be
 pre-evaluated and is loaded per call, metered like the rest of the call.
@@ -54,12 +56,17 @@ _TRAP_CODES = wasmtime.TrapCode
 CALL_SUSPENDED = 100
 #: the callback method of a suspended call (guest/promises.h OL_RESUME_METHOD)
 RESUME_METHOD = "__ol_resume"
+#: bump when how a delta is made changes (part of its cache key; the old ones stay valid)
+DELTA_RECIPE = 2
 #: contract deltas kept in memory (each ~76-184 KB for the examples)
 DELTA_CACHE_SIZE = 256
 SES_FILE = "dist/ses.umd.js"
 #: the name the guest gives the contract's source in syntax errors and stacks
 GUEST_FILE = "contract.js"
 _LINE1 = re.compile(re.escape(GUEST_FILE) + r":1:(\d+)")
+#: how the guest learns that name (quickjs-eval-source-url.patch reads the script's last
+#: line); part of the script as stored, so the prelude evaluates it as it is, not a copy
+SOURCE_URL = f"\n//# sourceURL={GUEST_FILE}\n".encode()
 
 
 class QuickJSRuntime:
@@ -111,7 +118,8 @@ class QuickJSRuntime:
     def prepare(self, script: bytes, flags: int) -> Delta | None:
         """The contract's snapshot (its script evaluated once), or None when its top level
         depends on the call. Deterministic: a function of (boot snapshot, flags, script)."""
-        key = hashlib.sha256(f"{self._boot_id}\0{flags}\0".encode() + script).hexdigest()
+        key = hashlib.sha256(f"{self._boot_id}\0{DELTA_RECIPE}\0{flags}\0".encode()
+                             + script).hexdigest()
         with self._lock:
             if key in self._deltas:
                 self._deltas.move_to_end(key)
@@ -140,12 +148,23 @@ class QuickJSRuntime:
             src = put(code)
             if ex["ol_load"](store, src, len(code), flags) != 0:
                 raise _snapshot.SnapshotError("ol_load failed")
+            # the guest copied the source: zeroed, its buffer's pages are the boot
+            # snapshot's again and stay out of the delta (a page per 4 KB of source)
+            memory = ex["memory"]
+            assert isinstance(memory, wasmtime.Memory)
+            memory.write(store, bytes(len(code) + 1), src)
             ex["ol_free"](store, src)
+            ex["ol_seal"](store)  # what loading freed: zeros again, out of the delta too
+
+        dead = _dead_stack(base_globals)
 
         def take(store: wasmtime.Store, instance: wasmtime.Instance) -> Delta:
             ex = instance.exports(store)
             mem = ex["memory"]
             assert isinstance(mem, wasmtime.Memory)
+            # between exports no frame is live on the shadow stack: the boot snapshot's
+            # bytes again, so the frames ol_load used stay out of the delta too
+            mem.write(store, base_memory[:dead], 0)
             return capture_delta(store, ex, mem, base_memory, base_globals)
 
         try:
@@ -162,7 +181,8 @@ class QuickJSRuntime:
         from outlayer.realm.transform import to_compartment_script
 
         compiled = to_compartment_script(code, filename=GUEST_FILE)
-        return compiled.script, (realm or RealmOptions()).flags, compiled.line1_offset
+        return (compiled.script + SOURCE_URL, (realm or RealmOptions()).flags,
+                compiled.line1_offset)
 
     # ----------------------------------------------------------------------------- calls
 
@@ -280,6 +300,20 @@ class QuickJSRuntime:
             return errors.InternalError(f"wasmtime: {exc}")
         except errors.HostError as exc:
             return exc
+
+
+def _dead_stack(base_globals: tuple[tuple[str, int, int], ...]) -> int:
+    """How many bytes at the start of memory hold nothing live between two exports: the
+    shadow stack, when it is where the guest build puts it (wasm-ld's stack-first layout:
+    [0, SHADOW_STACK_SIZE), its pointer, global 0, at the top when no export runs); else 0.
+    """
+    from outlayer.host.guest_build import SHADOW_STACK_SIZE
+
+    pointer = f"{_snapshot.GLOBAL_EXPORT_PREFIX}0"
+    for name, _kind, bits in base_globals:
+        if name == pointer and bits == SHADOW_STACK_SIZE:
+            return SHADOW_STACK_SIZE
+    return 0
 
 
 def _refused(context: VMContext, params: Params, exc: errors.HostError) -> VMOutcome:
