@@ -56,6 +56,7 @@ def b58(data: bytes) -> str:
     return base58.b58encode(data).decode("ascii")
 
 
+@functools.lru_cache(maxsize=4096)
 def unb58(text: str) -> bytes:
     return base58.b58decode(text)
 

@@ -34,10 +34,13 @@ def _lp(data: bytes) -> bytes:
 
 def tagged_hash(tag: str, *fields: bytes) -> bytes:
     """sha256(lp(tag) || lp(field)...): the one hash every root is made of."""
-    h = hashlib.sha256(_lp(tag.encode("ascii")))
-    for f in fields:
-        h.update(_lp(f))
-    return h.digest()
+    return hashlib.sha256(_tag_prefix(tag) + b"".join(
+        [len(f).to_bytes(4, "little") + f for f in fields])).digest()
+
+
+@functools.lru_cache(maxsize=128)
+def _tag_prefix(tag: str) -> bytes:
+    return _lp(tag.encode("ascii"))
 
 
 def u64(n: int) -> bytes:
@@ -88,7 +91,13 @@ def account_leaf(a: Account) -> bytes:
     code = _b58decode(a.code_hash) if a.code_hash else b""
     return tagged_hash("outlayer/state/account", a.account_id.encode(), u128(a.balance),
                        u128(a.locked), code, u64(a.storage_usage), u64(a.created_height),
-                       _text(a.public_key), canonical_json(json.loads(a.realm)))
+                       _text(a.public_key), _realm_json(a.realm))
+
+
+@functools.lru_cache(maxsize=256)
+def _realm_json(realm: str) -> bytes:
+    """A stored realm option text in canonical form (a few distinct texts, hashed often)."""
+    return canonical_json(json.loads(realm))
 
 
 def access_key_leaf(k: AccessKeyRecord) -> bytes:
@@ -126,28 +135,34 @@ def account_top_leaf(account_id: str, subroot: bytes) -> bytes:
 
 def inflight_root(store: SQLiteStore) -> bytes:
     """Receipts in flight are state too: a checkpoint must carry them to continue."""
-    leaves: list[bytes] = []
-    for pos, (height, _rid, _tx, body) in enumerate(
-            (r[1], r[2], r[3], r[4]) for r in store.table_rows("receipt_queue")):
-        leaves.append(tagged_hash("outlayer/inflight/queued", u64(pos), u64(height),
-                                  body.encode()))
-    for rid, account_id, _tx, pending, body in store.table_rows("postponed_receipts"):
-        leaves.append(tagged_hash("outlayer/inflight/postponed", rid.encode(),
-                                  account_id.encode(), u64(pending), body.encode()))
-    for account_id, data_id, rid in store.table_rows("postponed_data_ids"):
-        leaves.append(tagged_hash("outlayer/inflight/awaited", account_id.encode(), data_id,
-                                  rid.encode()))
-    for account_id, data_id, ok, data in store.table_rows("received_data"):
-        leaves.append(tagged_hash("outlayer/inflight/data", account_id.encode(), data_id,
-                                  bytes([ok]), data or b""))
-    for pos, (_seq, account_id, data_id, expires, timed_out, body) in enumerate(
-            store.table_rows("yields")):
-        leaves.append(tagged_hash("outlayer/inflight/yield", u64(pos), account_id.encode(),
-                                  data_id, u64(expires), bytes([timed_out]), body.encode()))
-    for rid, account_id, height, memory in store.table_rows("suspensions"):
-        leaves.append(tagged_hash("outlayer/inflight/suspension", rid.encode(),
-                                  account_id.encode(), u64(height), memory))
-    return merkle_root(leaves)
+    return merkle_root([leaf for table in INFLIGHT_TABLES
+                        for leaf in _inflight_leaves(store, table)])
+
+
+def _inflight_leaves(store: SQLiteStore, table: str) -> list[bytes]:
+    """The leaves of one table of receipts in flight, in its primary-key order."""
+    rows = store.table_rows(table)
+    if table == "receipt_queue":
+        return [tagged_hash("outlayer/inflight/queued", u64(pos), u64(height), body.encode())
+                for pos, (_seq, height, _rid, _tx, body) in enumerate(rows)]
+    if table == "postponed_receipts":
+        return [tagged_hash("outlayer/inflight/postponed", rid.encode(), account_id.encode(),
+                            u64(pending), body.encode())
+                for rid, account_id, _tx, pending, body in rows]
+    if table == "postponed_data_ids":
+        return [tagged_hash("outlayer/inflight/awaited", account_id.encode(), data_id,
+                            rid.encode()) for account_id, data_id, rid in rows]
+    if table == "received_data":
+        return [tagged_hash("outlayer/inflight/data", account_id.encode(), data_id,
+                            bytes([ok]), data or b"") for account_id, data_id, ok, data in rows]
+    if table == "yields":
+        return [tagged_hash("outlayer/inflight/yield", u64(pos), account_id.encode(), data_id,
+                            u64(expires), bytes([timed_out]), body.encode())
+                for pos, (_seq, account_id, data_id, expires, timed_out, body)
+                in enumerate(rows)]
+    assert table == "suspensions", table
+    return [tagged_hash("outlayer/inflight/suspension", rid.encode(), account_id.encode(),
+                        u64(height), memory) for rid, account_id, height, memory in rows]
 
 
 def state_root(store: SQLiteStore, touched: Iterable[str] | None = None) -> bytes:
@@ -168,11 +183,123 @@ def _top_leaf(store: SQLiteStore, account_id: str) -> bytes | None:
     return None if subroot is None else account_top_leaf(account_id, subroot)
 
 
+#: the tables `inflight_root` reads, in its order
+INFLIGHT_TABLES = ("receipt_queue", "postponed_receipts", "postponed_data_ids",
+                   "received_data", "yields", "suspensions")
+
+
+class RootCache:
+    """The leaves of the last state root this process computed, so the next block re-reads
+    and re-hashes only what it changed (the rows `state_changes` lists for it): the root is
+    the same function of the state as `state_root`, only computed with less work.
+
+    Valid for exactly one block, the one whose hash `block_hash` names: a block whose
+    previous hash is another (another process wrote blocks, a block was rolled back, the
+    first block after opening) recomputes from the store and refills the cache.
+    """
+
+    def __init__(self) -> None:
+        self.block_hash: bytes | None = None
+        self._tops: dict[str, bytes] = {}  # account -> top leaf
+        #: account -> the leaves of its record, stake proposal (if any) and access keys
+        self._heads: dict[str, tuple[bytes, list[bytes], list[bytes]]] = {}
+        self._storage: dict[str, dict[bytes, bytes]] = {}  # account -> key -> data leaf
+        self._inflight: dict[str, list[bytes]] = {}  # table -> its leaves
+
+    def state_root(self, store: SQLiteStore, height: int, prev_hash: bytes) -> bytes:
+        """The state root at the end of block `height` (open, about to be sealed on top of
+        the block `prev_hash`); call `sealed(hash)` once the block has its hash."""
+        valid = self.block_hash is not None and self.block_hash == prev_hash
+        self.block_hash = None  # a failure before `sealed` leaves the cache invalid
+        if not valid:
+            self._tops.clear()
+            self._heads.clear()
+            self._storage.clear()
+            self._inflight.clear()
+        touched: dict[str, set[str]] = {}  # account -> its tables that changed
+        keys: dict[str, set[bytes]] = {}
+        tables: set[str] = set()
+        for table, account_id, pk in store.block_changes(height):
+            tables.add(table)
+            if account_id is not None:
+                touched.setdefault(account_id, set()).add(table)
+                if table == "state":
+                    keys.setdefault(account_id, set()).add(bytes.fromhex(json.loads(pk)[1]))
+        for account_id in sorted(touched):
+            leaf = self._top_leaf(store, account_id, touched[account_id],
+                                  keys.get(account_id, set()))
+            store.put_account_root(account_id, leaf)
+            if leaf is None:
+                self._tops.pop(account_id, None)
+            else:
+                self._tops[account_id] = leaf
+        if not valid:
+            self._tops = dict(store.account_roots())
+        accounts = merkle_root([self._tops[a] for a in sorted(self._tops)])
+        return tagged_hash("outlayer/state", accounts, self._inflight_root(store, tables))
+
+    def sealed(self, block_hash: bytes) -> None:
+        self.block_hash = block_hash
+
+    def _top_leaf(self, store: SQLiteStore, account_id: str, tables: set[str],
+                  changed: set[bytes]) -> bytes | None:
+        """`account_subroot`'s leaves, re-read only from the tables (and storage keys)
+        the block changed for this account."""
+        head = self._heads.get(account_id)
+        if head is None or "accounts" in tables:
+            account = store.get_account(account_id)
+            if account is None:
+                self._heads.pop(account_id, None)
+                self._storage.pop(account_id, None)
+                return None
+            record = account_leaf(account)
+        else:
+            record = head[0]
+        if head is None or "stake_proposals" in tables:
+            proposal = store.get_stake_proposal(account_id)
+            stake = [] if proposal is None else [stake_proposal_leaf(account_id, *proposal)]
+        else:
+            stake = head[1]
+        if head is None or "access_keys" in tables:
+            keys = [access_key_leaf(k) for k in store.access_keys(account_id)]
+        else:
+            keys = head[2]
+        self._heads[account_id] = (record, stake, keys)
+        leaves = [record, *stake, *keys]
+        data = self._storage.get(account_id)
+        if data is None:  # not cached: every key, once
+            data = {k: data_leaf(account_id, k, v) for k, v in store.storage_items(account_id)}
+            self._storage[account_id] = data
+        else:
+            for key in changed:
+                value = store.storage_get(account_id, key)
+                if value is None:
+                    data.pop(key, None)
+                else:
+                    data[key] = data_leaf(account_id, key, value)
+        leaves += [data[k] for k in sorted(data)]
+        return account_top_leaf(account_id, merkle_root(leaves))
+
+    def _inflight_root(self, store: SQLiteStore, changed: set[str]) -> bytes:
+        leaves: list[bytes] = []
+        for table in INFLIGHT_TABLES:
+            cached = self._inflight.get(table)
+            if cached is None or table in changed:
+                cached = self._inflight[table] = _inflight_leaves(store, table)
+            leaves += cached
+        return merkle_root(leaves)
+
+
 # --- outcomes, inputs, blocks -------------------------------------------------------------
 
 
 def outcome_leaf(record: dict[str, Any]) -> bytes:
-    return tagged_hash("outlayer/outcome", canonical_json(record))
+    return outcome_leaf_of(canonical_json(record))
+
+
+def outcome_leaf_of(encoded: bytes) -> bytes:
+    """`outcome_leaf` of a record already in `canonical_json` form."""
+    return tagged_hash("outlayer/outcome", encoded)
 
 
 def outcomes_root(records: Iterable[dict[str, Any]]) -> bytes:

@@ -47,6 +47,7 @@ stakes before anything else runs (`outlayer.chain.staking`).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 import json
@@ -55,7 +56,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from outlayer.chain import blocks, staking, suspensions
+from outlayer.chain import blocks, roots, staking, suspensions
 from outlayer.chain import receipts as rc
 from outlayer.chain.accounts import (
     ACCESS_KEY_NONCE_RANGE_MULTIPLIER,
@@ -159,6 +160,8 @@ class BlockReport:
 
     block: Block
     outcomes: list[ExecutionOutcome] = field(default_factory=list)
+    #: `roots.outcome_leaf` of each outcome's stored record (the block's outcomes root)
+    outcome_leaves: list[bytes] = field(default_factory=list)
     runs: dict[str, list[FunctionCallRun]] = field(default_factory=dict)
 
 
@@ -193,6 +196,35 @@ def engine_takes_chain(engine: Engine) -> bool:
 def engine_takes_trace(engine: Engine) -> bool:
     """Whether `engine.run` accepts `trace=` (a list VMLogic appends each host call to)."""
     return _takes(type(engine).run, "trace")
+
+
+#: a method name no contract is expected to export: the deploy-time compile check asks for it
+PROBE_METHOD = "__outlayer_deploy_probe__"
+
+
+def probe_code(engine: Engine, code: bytes, block: Block, params: Params,
+               limits: Limits | None, realm: RealmOptions | None = None) -> Any:
+    """Load `code` in a view context without running a method (the VMOutcome): code that
+    cannot load (invalid wasm, a JS syntax error) fails with CompileError; loadable code
+    answers MethodNotFound with its exports. Both deploy doors (`ContractSimulator.deploy`
+    and the DeployContract action) refuse code through this, so neither stores dead code."""
+    context = VMContext(current_account_id="deploy.probe", signer_account_id="deploy.probe",
+                        predecessor_account_id="deploy.probe", input=b"{}",
+                        block_height=block.height, block_timestamp=block.timestamp_ns,
+                        random_seed=block.random_seed,
+                        prepaid_gas=params.max_gas_burnt_view, is_view=True)
+    return engine.run(code, PROBE_METHOD, context, {}, params=params, limits=limits,
+                      realm=realm or RealmOptions())
+
+
+def compile_error(code_error: Any, index: int | None) -> ActionError | None:
+    """The ActionError of a probe's CompileError (None for any other outcome), in the form
+    nearcore gives a contract that does not compile (FunctionCallError.CompilationError)."""
+    if code_error is None or getattr(code_error, "kind", None) != "CompileError":
+        return None
+    message = f"the contract does not compile: {code_error.message}"
+    return ActionError("CompileError", message, index, {"FunctionCallError": {
+        "CompilationError": {"WasmerCompileError": {"msg": message}}}})
 
 
 #: one traced host call: (syscall name, raw u64 arguments, gas burnt before, after)
@@ -268,8 +300,12 @@ class ReceiptRuntime:
 
     def check_transaction(self, tx: Transaction, signer: Account) -> int:
         """Raise NotEnoughBalance unless the signer can pay for `tx`; returns the cost."""
+        return self._check(tx, signer)[2]
+
+    def _check(self, tx: Transaction, signer: Account) -> tuple[int, int, int]:
+        """`check_transaction`, returning all of `tx_cost`."""
         suspensions.refuse_reserved(tx.actions)
-        _send, _carried, cost = tx_cost(self.params, tx, self.gas_price)
+        costs = _send, _carried, cost = tx_cost(self.params, tx, self.gas_price)
         deposit = rc.total_deposit(tx.actions)
         if signer.balance < cost:
             gas = cost - deposit
@@ -283,16 +319,16 @@ class ReceiptRuntime:
         except LackBalanceForState as exc:
             raise NotEnoughBalance(f"the transaction would leave its signer unable to pay "
                                    f"for its storage: {exc.message}") from None
-        return cost
+        return costs
 
     def _convert(self, tx: Transaction, block: Block, report: BlockReport) -> ActionReceipt:
         signer = self.store.get_account(tx.signer_id)
         if signer is None:
             raise UserError(f"signer {tx.signer_id!r} does not exist")
-        cost = self.check_transaction(tx, signer)
-        send, _carried, _ = tx_cost(self.params, tx, self.gas_price)
-        signer.balance -= cost
-        self.store.put_account(signer)
+        send, _carried, cost = self._check(tx, signer)
+        if cost:
+            signer.balance -= cost
+            self.store.put_account(signer)
         receipt = ActionReceipt(
             receipt_id=rc.tx_receipt_id(tx.tx_hash), predecessor_id=tx.signer_id,
             receiver_id=tx.receiver_id, signer_id=tx.signer_id,
@@ -318,9 +354,12 @@ class ReceiptRuntime:
                                    rc.dumps(receipt))
 
     def _record(self, outcome: ExecutionOutcome, report: BlockReport) -> None:
+        record = outcome.to_record()
+        encoded = roots.canonical_json(record)
         self.store.add_outcome(outcome.id, outcome.tx_hash, outcome.kind,
-                               outcome.block_height, outcome.to_record())
+                               outcome.block_height, record, encoded)
         report.outcomes.append(outcome)
+        report.outcome_leaves.append(roots.outcome_leaf_of(encoded))
 
     # --- receipts ----------------------------------------------------------------------
 
@@ -396,6 +435,10 @@ class ReceiptRuntime:
         suspended: list[tuple[int, bytes]] = []
         with self.store.savepoint() as savepoint:
             account = self.store.get_account(r.receiver_id)
+            # calls and transfers write the account only through `account`: when it ends
+            # as it was read, the row needs no write (nor would the write be logged)
+            as_read = dataclasses.replace(account) if account is not None and all(
+                isinstance(a, FunctionCall | Transfer) for a in r.actions) else None
             actor = r.predecessor_id
             for index, action in enumerate(r.actions):
                 fee = rc.exec_fee(p, action, r.receiver_id)
@@ -418,10 +461,15 @@ class ReceiptRuntime:
                         actor = r.receiver_id
                 elif isinstance(action, DeployContract):
                     assert account is not None
-                    old = self.store.get_code(account.code_hash) if account.code_hash else b""
-                    account.code_hash = self.store.put_code(action.code)
-                    account.storage_usage += len(action.code) - len(old or b"")
-                    account.realm = "{}"
+                    # refused here, not at the first call as nearcore does: see DIRECT_WASM.md
+                    error = compile_error(probe_code(self._engine(), action.code, block, p,
+                                                     self.limits).error, index)
+                    if error is None:
+                        old = (self.store.get_code(account.code_hash) if account.code_hash
+                               else b"")
+                        account.code_hash = self.store.put_code(action.code)
+                        account.storage_usage += len(action.code) - len(old or b"")
+                        account.realm = "{}"
                 elif isinstance(action, FunctionCall):
                     assert account is not None
                     account.balance += action.deposit
@@ -486,7 +534,7 @@ class ReceiptRuntime:
                         "account_id": account.account_id,
                         "amount": str(required - account.balance - account.locked)}})
             if error is None:
-                if account is not None:
+                if account is not None and account != as_read:
                     self.store.put_account(account)
             else:
                 savepoint.discard()
@@ -508,7 +556,8 @@ class ReceiptRuntime:
                                          r.signer_public_key))
             reward = fc_burnt * BURNT_GAS_REWARD[0] // BURNT_GAS_REWARD[1] * r.gas_price
             if reward > 0:
-                receiver = self.store.get_account(r.receiver_id)
+                # after success the row is `account` (None: deleted); else read it again
+                receiver = account if error is None else self.store.get_account(r.receiver_id)
                 if receiver is not None:
                     receiver.balance += reward
                     self.store.put_account(receiver)

@@ -6,7 +6,8 @@ block order, refunds and failure rules) block by block: the transaction's own re
 the block that includes it, every receipt it causes (cross-contract calls, callbacks,
 refunds) in the following blocks. The call returns when nothing is left in flight except
 receipts waiting for a yield resume; `fast_forward(n)` produces n more blocks (in-flight
-receipts and yield timeouts advance with them). Each block is one store transaction.
+receipts and yield timeouts advance with them). Each block is one store transaction;
+the blocks of one call share one commit (`store.batch()`, each block a savepoint).
 
 A failed receipt (panic, exception, gas, limits, storage staking, a failing action) commits
 no account, key, code or storage change; its logs and burnt gas stay in its outcome, its
@@ -54,6 +55,7 @@ from outlayer.chain.accounts import (
     check_storage_stake,
     new_account_storage_usage,
     public_key_bytes,
+    public_key_str,
 )
 from outlayer.chain.actions import validate_actions
 from outlayer.chain.codec import decode_result, encode_args, state_to_text
@@ -78,7 +80,9 @@ from outlayer.chain.runtime import (
     FunctionCallRun,
     ReceiptRuntime,
     Transaction,
+    compile_error,
     pending_summary,
+    probe_code,
     tx_cost,
 )
 from outlayer.chain.store import (
@@ -107,10 +111,22 @@ if TYPE_CHECKING:
     from outlayer.chain.history import TxReplay, VerifyReport
 
 DEFAULT_GAS = 300 * TGAS
-#: a method name no contract is expected to export: the deploy-time compile check runs it.
-_PROBE_METHOD = "__outlayer_deploy_probe__"
 #: signer_account_pk of accounts created without a key (VMContext's default).
 _NO_KEY = NO_KEY
+
+
+def convenience_key(chain_seed: bytes, account_id: str) -> str:
+    """The full-access ed25519 key of a signer the simulator creates by itself (a call's or
+    transaction's missing signer), so `signer_account_pk` is a real key a contract can add
+    or compare (accounts `deploy` creates get no key: docs/EXECUTION_MODEL.md). Derived
+    from the chain seed and the account id: the same chain makes the same keys, and the
+    history records each key, so `verify` replays it. Anyone can derive the secret too:
+    a test convenience, not a security boundary."""
+    from nacl.signing import SigningKey
+
+    seed = hashlib.sha256(b"outlayer-convenience-key\0" + chain_seed + b"\0"
+                          + account_id.encode()).digest()
+    return public_key_str(b"\x00" + SigningKey(seed).verify_key.encode())
 
 
 class ContractCompileError(UserError):
@@ -193,7 +209,10 @@ class ContractSimulator:
                                        gas_price=self.gas_price,
                                        strict_receipt_delays=self.strict_receipt_delays,
                                        epoch_length=self.epoch_length)
+        #: the leaves of the last state root, so a block re-hashes only what it changed
+        self._roots = roots.RootCache()
         with self.store.transaction():
+            self._history_start = self.history_start  # fixed when the store was opened
             self._init_history()
 
     # --- verifiable history --------------------------------------------------------------
@@ -228,29 +247,46 @@ class ContractSimulator:
         """The first block with a recorded history (0, or where a pre-v4 file was upgraded)."""
         return int(self.store.get_meta("history_start") or 0)
 
-    def _seal(self, block: Block, touched: list[str] | None = None) -> Block:
-        """Compute the block's roots and hash and store them: the block is final."""
+    def _seal(self, block: Block, touched: list[str] | None = None, *,
+              prev: Block | None = None, report: BlockReport | None = None) -> Block:
+        """Compute the block's roots and hash and store them: the block is final.
+        `touched`: recompute these accounts' leaves from the store (opening a chain);
+        else the root cache re-reads what the block changed. `prev`: the block before
+        (read if not given); `report`: the block's run, whose outcome leaves it has."""
         height = block.height
-        state = roots.state_root(self.store, self.store.touched_accounts(height)
-                                 if touched is None else touched)
-        outcomes = roots.outcomes_root(self.store.outcomes_at(height))
+        if prev is None and height > 0:
+            prev = self.store.get_block(height - 1)
+        prev_hash = prev.hash if height > self._history_start and prev is not None and \
+            prev.hash is not None else roots.config_hash(self.chain_config())
+        if touched is None:
+            state = self._roots.state_root(self.store, height, prev_hash)
+        else:
+            state = roots.state_root(self.store, touched)
+        outcomes = roots.merkle_root(report.outcome_leaves) if report is not None else \
+            roots.outcomes_root(self.store.outcomes_at(height))
         inputs = roots.inputs_root((e.kind, e.body)
                                    for e in self.store.history(height, height))
-        prev = self.store.get_block(height - 1) if height > self.history_start else None
-        prev_hash = prev.hash if prev is not None and prev.hash is not None else \
-            roots.config_hash(self.chain_config())
         digest = roots.block_hash(height, block.timestamp_ns, block.random_seed, prev_hash,
                                   state, outcomes, inputs)
-        self.store.seal_block(height, state, outcomes, inputs, digest)
-        return dataclasses.replace(block, state_root=state, outcomes_root=outcomes,
-                                   inputs_root=inputs, hash=digest)
+        sealed = dataclasses.replace(block, state_root=state, outcomes_root=outcomes,
+                                     inputs_root=inputs, hash=digest)
+        if report is not None:  # a block `_block` ran: stored now, sealed (one write)
+            self.store.add_block(sealed)
+        else:  # genesis, or the last block of a file before schema 4, already stored
+            self.store.seal_block(height, state, outcomes, inputs, digest)
+        if touched is None:
+            self._roots.sealed(digest)
+        return sealed
 
     def _block(self, txs: list[Transaction]) -> BlockReport:
         """One block, inside the caller's store transaction: recorded, run, sealed."""
-        self.store.add_history("block", {"txs": [tx.to_json() for tx in txs]})
-        block = self._next_block()
+        prev = self.block
+        # the latest block is sealed, so the open height is the next one
+        self.store.add_history("block", {"txs": [tx.to_json() for tx in txs]},
+                               prev.height + 1 if prev.state_root is not None else None)
+        block = self._next_block(prev)
         report = self._runtime.apply_block(block, txs)
-        report.block = self._seal(block)
+        report.block = self._seal(block, prev=prev, report=report)
         return report
 
     def _apply(self, kind: str, body: dict[str, Any]) -> BlockReport | None:
@@ -308,8 +344,7 @@ class ContractSimulator:
     def height(self) -> int:
         return self.block.height
 
-    def _next_block(self) -> Block:
-        latest = self.block
+    def _next_block(self, latest: Block) -> Block:
         height = latest.height + 1
         forced = self.store.get_meta("next_timestamp_ns")
         if forced:
@@ -317,13 +352,14 @@ class ContractSimulator:
             self.store.set_meta("next_timestamp_ns", "")
         else:
             timestamp = latest.timestamp_ns + self.block_time_ns
-        block = Block(height, timestamp, blocks.block_seed(self.chain_seed, height))
-        self.store.add_block(block)
-        return block
+        # stored when sealed: while it runs, writes already belong to it (the open height
+        # after a sealed block is the next one, see store._OPEN_HEIGHT)
+        return Block(height, timestamp, blocks.block_seed(self.chain_seed, height))
 
-    def _produce(self, txs: list[Transaction]) -> BlockReport:
-        """One block (its own store transaction) with these transactions."""
-        self._before_block(False)
+    def _produce(self, txs: list[Transaction], queued: bool = False) -> BlockReport:
+        """One block (its own store transaction) with these transactions; `queued`: the
+        caller knows receipts are queued for it."""
+        self._before_block(queued)
         with self.store.transaction():
             return self._block(txs)
 
@@ -345,7 +381,7 @@ class ContractSimulator:
             if len(reports) >= MAX_SETTLE_BLOCKS:
                 raise InternalError(f"receipts still in flight after {MAX_SETTLE_BLOCKS} "
                                     "blocks")
-            reports.append(self._produce([]))
+            reports.append(self._produce([], queued=True))
         return reports
 
     def fast_forward(self, blocks: int) -> list[ExecutionOutcome]:
@@ -355,8 +391,9 @@ class ContractSimulator:
             raise UserError(f"fast_forward needs a non-negative number of blocks, got "
                             f"{blocks!r}")
         outcomes: list[ExecutionOutcome] = []
-        for _ in range(blocks):
-            outcomes.extend(self._produce([]).outcomes)
+        with self.store.batch():
+            for _ in range(blocks):
+                outcomes.extend(self._produce([]).outcomes)
         return outcomes
 
     def set_timestamp(self, timestamp_ns: int) -> None:
@@ -590,17 +627,11 @@ class ContractSimulator:
 
     def _probe(self, code: bytes, realm: RealmOptions) -> list[str] | None:
         """Load the code without calling anything: refuse a syntax error, list the exports."""
-        block = self.block
-        context = VMContext(current_account_id="deploy.probe", signer_account_id="deploy.probe",
-                            predecessor_account_id="deploy.probe", input=b"{}",
-                            block_height=block.height, block_timestamp=block.timestamp_ns,
-                            random_seed=block.random_seed,
-                            prepaid_gas=self.params.max_gas_burnt_view, is_view=True)
-        outcome = self._engine_now().run(code, _PROBE_METHOD, context, {},
-                                         params=self.params, limits=self.limits, realm=realm)
-        if outcome.error is not None and outcome.error.kind == "CompileError":
-            raise ContractCompileError(f"the contract does not compile: "
-                                       f"{outcome.error.message}")
+        outcome = probe_code(self._engine_now(), code, self.block, self.params, self.limits,
+                             realm)
+        refused = compile_error(outcome.error, None)
+        if refused is not None:
+            raise ContractCompileError(refused.message)
         return exported_names(outcome.error)
 
     # --- calls -------------------------------------------------------------------------
@@ -654,29 +685,32 @@ class ContractSimulator:
                 method: str | None, args: bytes, deposit: int, gas: int,
                 precheck: Any = None, settle: bool = True) -> CallResult:
         self._before_block(any(isinstance(a, FunctionCall) for a in actions))
-        with self.store.transaction():
-            if precheck is not None:
-                precheck()
-            signer_account = self.store.get_account(signer)
-            if signer_account is None:  # a test convenience NEAR does not have
-                signer_account = self._create(signer, DEFAULT_SIGNER_BALANCE, None)
-            height = self.height + 1
-            tx_hash = self._tx_hash(kind=kind, signer=signer, receiver=receiver, height=height,
-                                    method=method, args=args.hex(), deposit=str(deposit),
-                                    gas=gas)
-            tx = Transaction(tx_hash, signer, receiver, list(actions),
-                             self._signer_pk(signer_account))
-            self._runtime.check_transaction(tx, signer_account)
-            reports = [self._block([tx])]
-        if settle:
-            reports.extend(self._settle())
-        receipt_id = rc.b58(rc.tx_receipt_id(tx_hash))
-        runs = [run for report in reports for run in report.runs.get(receipt_id, [])]
-        result = self._call_result(self.tx_outcome(tx_hash), runs, height)
-        with self.store.transaction():
-            self._log(kind, signer, receiver, result.status, height=height, method=method,
-                      args=args, deposit=deposit, gas=gas, outcome=result.to_json(),
-                      tx_hash=tx_hash)
+        with self.store.batch():  # one commit for the call's blocks (each still atomic)
+            with self.store.transaction():
+                if precheck is not None:
+                    precheck()
+                signer_account = self.store.get_account(signer)
+                if signer_account is None:  # a test convenience NEAR does not have
+                    signer_account = self._create(signer, DEFAULT_SIGNER_BALANCE,
+                                                  convenience_key(self.chain_seed, signer))
+                height = self.height + 1
+                tx_hash = self._tx_hash(kind=kind, signer=signer, receiver=receiver,
+                                        height=height, method=method, args=args.hex(),
+                                        deposit=str(deposit), gas=gas)
+                tx = Transaction(tx_hash, signer, receiver, list(actions),
+                                 self._signer_pk(signer_account))
+                # the block checks the signer can pay (check_transaction) before anything
+                # runs; a refusal rolls this whole unit back, the signer's creation too
+                reports = [self._block([tx])]
+            if settle:
+                reports.extend(self._settle())
+            receipt_id = rc.b58(rc.tx_receipt_id(tx_hash))
+            runs = [run for report in reports for run in report.runs.get(receipt_id, [])]
+            result = self._call_result(self.tx_outcome(tx_hash), runs, height)
+            with self.store.transaction():
+                self._log(kind, signer, receiver, result.status, height=height,
+                          method=method, args=args, deposit=deposit, gas=gas,
+                          outcome=result.to_json(), tx_hash=tx_hash)
         return result
 
     def submit_signed(self, raw: bytes, *, wait: bool = True) -> FinalOutcome:
@@ -696,28 +730,31 @@ class ContractSimulator:
         except Exception:  # actions the runtime cannot price: check() refuses them
             send = carried = cost = 0
         gas_cost = (send + carried) * self.gas_price
-        with self.store.snapshot():  # refuse before anything is written (even the engine)
-            signed.check(stx, self.store, self.params, self.height + 1, cost, gas_cost)
-        self._before_block(any(isinstance(a, FunctionCall) for a in stx.actions))
-        with self.store.transaction():
-            height = self.height + 1
-            key = signed.check(stx, self.store, self.params, height, cost, gas_cost)
-            self._apply("signed_tx", {"tx_hash": stx.hash, "signer_id": key.account_id,
-                                      "public_key": key.public_key, "nonce": key.nonce,
-                                      "permission": key.permission, "raw": bytes(raw).hex()})
-            self._block([tx])
-        if wait:
-            self._settle()
-        final = self.tx_outcome(stx.hash)
-        calls = [a for a in stx.actions if isinstance(a, FunctionCall)]
-        with self.store.transaction():
-            self._log("transaction", stx.signer_id, stx.receiver_id,
-                      "failure" if final.status == FINAL_FAILURE else "success",
-                      height=height, method=calls[0].method_name if calls else None,
-                      args=calls[0].args if calls else b"",
-                      deposit=rc.total_deposit(list(stx.actions)),
-                      gas=rc.total_prepaid_gas(list(stx.actions)),
-                      outcome=final.to_json(), tx_hash=stx.hash)
+        runs_code = any(isinstance(a, FunctionCall) for a in stx.actions)
+        if runs_code or self.store.queued_count():
+            self._engine_now()  # loaded before the block (a guest build is no block's part)
+        with self.store.batch():  # one commit for the transaction's blocks
+            with self.store.transaction():  # InvalidTx rolls it back: nothing is written
+                height = self.height + 1
+                key = signed.check(stx, self.store, self.params, height, cost, gas_cost)
+                self._before_block(runs_code)  # the engine record, after the check
+                self._apply("signed_tx", {"tx_hash": stx.hash, "signer_id": key.account_id,
+                                          "public_key": key.public_key, "nonce": key.nonce,
+                                          "permission": key.permission,
+                                          "raw": bytes(raw).hex()})
+                self._block([tx])
+            if wait:
+                self._settle()
+            final = self.tx_outcome(stx.hash)
+            calls = [a for a in stx.actions if isinstance(a, FunctionCall)]
+            with self.store.transaction():
+                self._log("transaction", stx.signer_id, stx.receiver_id,
+                          "failure" if final.status == FINAL_FAILURE else "success",
+                          height=height, method=calls[0].method_name if calls else None,
+                          args=calls[0].args if calls else b"",
+                          deposit=rc.total_deposit(list(stx.actions)),
+                          gas=rc.total_prepaid_gas(list(stx.actions)),
+                          outcome=final.to_json(), tx_hash=stx.hash)
         return final
 
     def _call_result(self, final: FinalOutcome, runs: list[FunctionCallRun],
@@ -839,11 +876,15 @@ class ContractSimulator:
             raise UserError(f"gas must be between 1 and {limit // TGAS} Tgas, got {prepaid}")
         return prepaid
 
-    @staticmethod
-    def _signer_pk(account: Account) -> bytes:
-        if account.public_key is None:
-            return _NO_KEY
-        return public_key_bytes(account.public_key)
+    def _signer_pk(self, account: Account) -> bytes:
+        """The key an unsigned transaction of `account` counts as signed with (its
+        signer_account_pk): the key it was created with, else its first full-access key
+        (e.g. one an AddKey gave it), else the all-zero key of a keyless account."""
+        if account.public_key is not None:
+            return public_key_bytes(account.public_key)
+        full = [k for k in self.store.access_keys(account.account_id)
+                if k.permission == "FullAccess"]
+        return public_key_bytes(full[0].public_key) if full else _NO_KEY
 
     # --- lifetime ----------------------------------------------------------------------
 

@@ -8,7 +8,10 @@ simulator. Every write happens inside `transaction()`: one SQLite transaction th
 when the block exits normally and rolls back on any exception, so a crash in the middle of a
 call leaves the file as it was before the call. Inside a transaction, `savepoint()` gives
 one receipt its own all-or-nothing unit (SQLite SAVEPOINT): a failed receipt's account,
-key, code and storage writes are rolled back while the block goes on.
+key, code and storage writes are rolled back while the block goes on. `batch()` groups the
+transactions of one call (its blocks) into one SQLite commit, each still all-or-nothing
+as a savepoint; a file store copies its WAL back into the database on a background thread
+(`_Checkpointer`), not inside a commit.
 
 Receipts in flight (schema 3): `receipt_queue` holds receipts sent to a later block, in send
 order; `postponed_receipts` + `postponed_data_ids` hold action receipts waiting for input
@@ -30,6 +33,8 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+import threading
+import weakref
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
@@ -202,6 +207,8 @@ class StateStore(Protocol):
 
     def transaction(self) -> AbstractContextManager[None]: ...
 
+    def batch(self) -> AbstractContextManager[None]: ...
+
     def savepoint(self) -> AbstractContextManager[Savepoint]: ...
 
     def snapshot(self) -> AbstractContextManager[None]: ...
@@ -225,7 +232,8 @@ class StateStore(Protocol):
 
     def open_height(self) -> int: ...
 
-    def add_history(self, kind: str, body: dict[str, Any]) -> HistoryEntry: ...
+    def add_history(self, kind: str, body: dict[str, Any], height: int | None = None
+                    ) -> HistoryEntry: ...
 
     def history(self, from_height: int = 0, to_height: int | None = None
                 ) -> list[HistoryEntry]: ...
@@ -239,6 +247,8 @@ class StateStore(Protocol):
                 ) -> None: ...
 
     def table_rows(self, table: str) -> list[tuple[Any, ...]]: ...
+
+    def block_changes(self, height: int) -> list[tuple[str, str | None, str]]: ...
 
     def touched_accounts(self, height: int) -> list[str]: ...
 
@@ -329,9 +339,11 @@ class StateStore(Protocol):
     def stake_proposals(self) -> list[tuple[str, int, str]]: ...
 
     def add_outcome(self, outcome_id: str, tx_hash: str, kind: str, height: int,
-                    body: dict[str, Any]) -> None: ...
+                    body: dict[str, Any], encoded: bytes | None = None) -> None: ...
 
     def outcomes(self, tx_hash: str) -> list[dict[str, Any]]: ...
+
+    def has_outcomes(self, tx_hash: str) -> bool: ...
 
     def outcomes_at(self, height: int) -> list[dict[str, Any]]: ...
 
@@ -522,6 +534,56 @@ class StoreError(Exception):
     """The state file cannot be used (newer schema, write outside a transaction)."""
 
 
+#: a file store asks its checkpointer to copy the WAL into the database every this many
+#: commits (a call's commit adds some 40 pages: about SQLite's default of 1000 pages)
+CHECKPOINT_EVERY = 25
+#: the writer's own automatic checkpoint, the fallback should the checkpointer lag behind
+FALLBACK_AUTOCHECKPOINT = 10_000
+
+
+class _Checkpointer:
+    """Copies the WAL into the database file on its own thread and connection.
+
+    A WAL checkpoint (copying some thousand pages back, with two fsyncs) otherwise runs
+    inside every ~25th commit, in the writer's thread. A PASSIVE checkpoint never blocks
+    the writer and never changes what any connection reads, so it can run beside it;
+    sqlite releases the GIL while it works. A failed or busy checkpoint is left to the
+    next request (or to the writer's own, rarer, automatic one).
+    """
+
+    def __init__(self, path: str) -> None:
+        self._db = sqlite3.connect(path, isolation_level=None, timeout=0,
+                                   check_same_thread=False)
+        self._wake = threading.Event()
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, name="outlayer-checkpoint",
+                                        daemon=True)
+        self._thread.start()
+
+    def request(self) -> None:
+        self._wake.set()
+
+    def _run(self) -> None:
+        try:
+            while True:
+                self._wake.wait()
+                self._wake.clear()
+                if self._stopping:
+                    return
+                try:
+                    self._db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                except sqlite3.Error:
+                    pass  # busy, or the file is going away: the next request retries
+        finally:
+            self._db.close()
+
+    def close(self) -> None:
+        self._stopping = True
+        self._wake.set()
+        if threading.current_thread() is not self._thread:
+            self._thread.join(timeout=10)
+
+
 class SQLiteStore:
     """`StateStore` on one SQLite file (WAL mode) or in memory.
 
@@ -537,6 +599,12 @@ class SQLiteStore:
         self._depth = 0
         self._read_only = False
         self._savepoints = 0
+        #: inside `batch()`: one SQLite transaction is open and each `transaction()` is a
+        #: savepoint of it; False once an inner rollback failed (the batch then rolls back)
+        self._batch = False
+        self._batch_clean = True
+        self._checkpointer: _Checkpointer | None = None
+        self._commits = 0
         self._code_cache: dict[str, bytes] = {}
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
@@ -546,6 +614,10 @@ class SQLiteStore:
                 # WAL + NORMAL: every commit is atomic and the file always consistent; a
                 # power loss may drop the last commits, never half of one.
                 self._db.execute("PRAGMA synchronous = NORMAL")
+                # savepoints (a receipt, a block of a batch) journal the pages they change:
+                # in memory, not in a temporary file per savepoint
+                self._db.execute("PRAGMA temp_store = MEMORY")
+                self._db.execute(f"PRAGMA wal_autocheckpoint = {FALLBACK_AUTOCHECKPOINT}")
             self._init_schema()
             self._init_suspensions()
         except sqlite3.DatabaseError as exc:
@@ -562,6 +634,23 @@ class SQLiteStore:
             finally:
                 self._depth -= 1
             return
+        if self._batch:  # one unit of a batch: a savepoint, committed with the batch
+            self._db.execute("SAVEPOINT unit")
+            self._depth = 1
+            try:
+                yield
+            except BaseException:
+                self._depth = 0
+                try:
+                    self._db.execute("ROLLBACK TO unit")
+                    self._db.execute("RELEASE unit")
+                except BaseException:
+                    self._batch_clean = False
+                    raise
+                raise
+            self._depth = 0
+            self._db.execute("RELEASE unit")
+            return
         self._db.execute("BEGIN IMMEDIATE")
         self._depth = 1
         try:
@@ -577,15 +666,68 @@ class SQLiteStore:
             if self._db.in_transaction:
                 self._db.execute("ROLLBACK")
             raise
+        self._committed()
+
+    def _committed(self) -> None:
+        """Every CHECKPOINT_EVERY commits to a file, wake the checkpointer (made at the
+        first request: stores that only read or write a little never start one)."""
+        if self.path == MEMORY:
+            return
+        self._commits += 1
+        if self._commits % CHECKPOINT_EVERY:
+            return
+        if self._checkpointer is None:
+            self._checkpointer = _Checkpointer(self.path)
+            # a store dropped without close() does not leave its thread behind
+            weakref.finalize(self, self._checkpointer.close)
+        self._checkpointer.request()
 
     def transaction(self) -> AbstractContextManager[None]:
         """One atomic unit: commit on normal exit, roll back on any exception."""
         return self._transaction()
 
     @contextmanager
+    def _batched(self) -> Iterator[None]:
+        if self._depth or self._batch:  # already inside one: join it
+            yield
+            return
+        self._db.execute("BEGIN IMMEDIATE")
+        self._batch, self._batch_clean = True, True
+        try:
+            yield
+        except BaseException:
+            # every write is inside a unit, and a failed unit rolled its own writes back:
+            # the units that completed are kept, as if each had committed on its own
+            self._batch = False
+            self._db.execute("COMMIT" if self._batch_clean else "ROLLBACK")
+            raise
+        self._batch = False
+        try:
+            self._db.execute("COMMIT")
+        except BaseException:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise
+        self._committed()
+
+    def batch(self) -> AbstractContextManager[None]:
+        """Group the `transaction()` units run inside it (the blocks of one call) into one
+        SQLite commit: each unit is still all-or-nothing (a savepoint), the units that
+        completed are kept even when a later one fails, and the file gets one commit
+        instead of one per unit (what bounds a call's latency). Holds the write lock."""
+        return self._batched()
+
+    @contextmanager
     def _snapshot(self) -> Iterator[None]:
         if self._depth:
             yield
+            return
+        if self._batch:  # reads inside the open batch transaction, refusing writes
+            self._depth, self._read_only = 1, True
+            try:
+                yield
+            finally:
+                self._depth, self._read_only = 0, False
             return
         self._db.execute("BEGIN")
         self._depth, self._read_only = 1, True
@@ -667,11 +809,20 @@ class SQLiteStore:
                 raise StoreError(f"{self.path}: state schema version {version}, this OutLayer "
                                  f"reads version {SCHEMA_VERSION}")
             self._log_state_tables()
+            self._add_indexes()
 
     def _create_v4(self) -> None:
         for statement in _SCHEMA_V4:
             self._db.execute(statement)
         self._log_state_tables()
+        self._add_indexes()
+
+    def _add_indexes(self) -> None:
+        """Indexes added after schema 4 (made on open, so older files get them too):
+        blocks by hash, looked up for every signed transaction's block_hash (partial: a block
+        is inserted without its hash, which sealing sets)."""
+        self._db.execute("CREATE INDEX IF NOT EXISTS blocks_by_hash ON blocks (hash) "
+                         "WHERE hash IS NOT NULL")
 
     def _log_state_tables(self) -> None:
         """The state_changes triggers of every state table (also for tables added after a
@@ -762,8 +913,12 @@ class SQLiteStore:
         """The block a write made now belongs to (see `_OPEN_HEIGHT`)."""
         return int(self._db.execute("SELECT " + _OPEN_HEIGHT).fetchone()[0])
 
-    def add_history(self, kind: str, body: dict[str, Any]) -> HistoryEntry:
-        height = self.open_height()
+    def add_history(self, kind: str, body: dict[str, Any], height: int | None = None
+                    ) -> HistoryEntry:
+        """Record an input at `height`: the open height (`open_height()`, read if not
+        given; a caller that just read the latest sealed block knows it is the next)."""
+        if height is None:
+            height = self.open_height()
         cur = self._write("INSERT INTO history (height, kind, body) VALUES (?, ?, ?)",
                           (height, kind, json.dumps(body, sort_keys=True)))
         return HistoryEntry(int(cur.lastrowid or 0), height, kind, body)
@@ -846,6 +1001,13 @@ class SQLiteStore:
                                 + ", ".join(spec.pk)).fetchall()
         return [tuple(bytes(v) if isinstance(v, bytes | memoryview) else v for v in r)
                 for r in rows]
+
+    def block_changes(self, height: int) -> list[tuple[str, str | None, str]]:
+        """(table, account id, primary key as JSON) of every row change of block `height`
+        (what the block's state root must re-read), in the order they were made."""
+        rows = self._db.execute("SELECT tbl, account_id, pk FROM state_changes WHERE "
+                                "height = ? ORDER BY seq", (height,)).fetchall()
+        return [(str(r[0]), r[1], str(r[2])) for r in rows]
 
     def touched_accounts(self, height: int) -> list[str]:
         rows = self._db.execute("SELECT DISTINCT account_id FROM state_changes WHERE "
@@ -1083,16 +1245,23 @@ class SQLiteStore:
     # --- outcomes ----------------------------------------------------------------------
 
     def add_outcome(self, outcome_id: str, tx_hash: str, kind: str, height: int,
-                    body: dict[str, Any]) -> None:
+                    body: dict[str, Any], encoded: bytes | None = None) -> None:
+        """`encoded`: `body` as JSON already (the caller's canonical form, which its
+        outcomes root hashes), so it is not encoded twice."""
+        text = json.dumps(body, sort_keys=True) if encoded is None else encoded.decode()
         self._write("INSERT INTO outcomes (id, tx_hash, kind, height, body) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    (outcome_id, tx_hash, kind, height, json.dumps(body, sort_keys=True)))
+                    "VALUES (?, ?, ?, ?, ?)", (outcome_id, tx_hash, kind, height, text))
 
     def outcomes(self, tx_hash: str) -> list[dict[str, Any]]:
         """Every outcome of a transaction's tree, in execution order."""
         rows = self._db.execute("SELECT body FROM outcomes WHERE tx_hash = ? ORDER BY seq",
                                 (tx_hash,)).fetchall()
         return [json.loads(r[0]) for r in rows]
+
+    def has_outcomes(self, tx_hash: str) -> bool:
+        """The transaction is on this chain (cheaper than reading its outcomes)."""
+        return self._db.execute("SELECT 1 FROM outcomes WHERE tx_hash = ? LIMIT 1",
+                                (tx_hash,)).fetchone() is not None
 
     def outcomes_at(self, height: int) -> list[dict[str, Any]]:
         rows = self._db.execute("SELECT body FROM outcomes WHERE height = ? ORDER BY seq",
@@ -1187,6 +1356,9 @@ class SQLiteStore:
         return [(str(r[0]), int(r[1]), str(r[2])) for r in rows]
 
     def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.close()
+            self._checkpointer = None
         self._db.close()
 
 
