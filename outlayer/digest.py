@@ -17,6 +17,7 @@ fields: {"status": "successful"|"failed"|"not_ready", "data": hex}.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 from typing import Any
@@ -28,9 +29,18 @@ DIGEST_VERSION = 1
 
 
 def _plain(value: Any) -> Any:
+    kind = type(value)
+    if kind is bytes:
+        return value.hex()
+    if kind is str or kind is bool or value is None:
+        return value
+    if kind is int:
+        return str(value)
+    if kind is tuple and not value:
+        return []
     if isinstance(value, bytes):
         return value.hex()
-    if isinstance(value, bool) or value is None or isinstance(value, str):
+    if isinstance(value, bool) or isinstance(value, str):
         return value
     if isinstance(value, int):
         return str(value)
@@ -42,12 +52,27 @@ def _plain(value: Any) -> Any:
     raise TypeError(f"no canonical form for {type(value).__name__}")
 
 
+#: the context's fields, "input" aside (it has its own entry), in the order json.dumps
+#: sorts them: looked up once, not per call
+_CONTEXT_FIELDS = tuple(sorted(f.name for f in dataclasses.fields(VMContext)
+                               if f.name != "input"))
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+
+@functools.lru_cache(maxsize=16)
+def _code_hash(code: bytes) -> str:
+    """sha256 of a contract's code, once per distinct code (a call repeats its contract's):
+    the lookup hashes the bytes with Python's cached hash, not sha256 again."""
+    return hashlib.sha256(code).hexdigest()
+
+
 def call_digest(code: bytes, method: str, context: VMContext, outcome: VMOutcome) -> str:
-    ctx = {f.name: _plain(getattr(context, f.name)) for f in dataclasses.fields(context)
-           if f.name != "input"}
+    ctx = {name: _plain(getattr(context, name)) for name in _CONTEXT_FIELDS}
+    error = outcome.error
+    ret = outcome.return_data
     doc = {
         "v": DIGEST_VERSION,
-        "code_hash": hashlib.sha256(code).hexdigest(),
+        "code_hash": _code_hash(code),
         "method": method,
         "input": context.input.hex(),
         "context": ctx,
@@ -55,13 +80,11 @@ def call_digest(code: bytes, method: str, context: VMContext, outcome: VMOutcome
                        for op, k, v in outcome.access_log],
         "storage_changes": [[k.hex(), None if v is None else v.hex()]
                             for k, v in sorted(outcome.storage_changes.items())],
-        "result": None if outcome.return_data is None else outcome.return_data.hex(),
+        "result": None if ret is None else ret.hex(),
         "logs": list(outcome.logs),
         "gas_burnt": str(outcome.burnt_gas),
         "gas_used": str(outcome.used_gas),
-        "error": None if outcome.error is None else {"kind": outcome.error.kind,
-                                                      "message": outcome.error.message},
+        "error": None if error is None else {"kind": error.kind, "message": error.message},
         "params": outcome.params_name,
     }
-    text = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-    return hashlib.sha256(text.encode()).hexdigest()
+    return hashlib.sha256(_ENCODER.encode(doc).encode()).hexdigest()

@@ -166,6 +166,8 @@ class DirectRuntime:
             error = self._execute(store, sess, code, method, params)
         finally:
             _session.leave()
+            memory.unbind()
+            store.close()  # now, not when a stray reference dies: returns its pool slot
         return logic.outcome(error)
 
     def _execute(self, store: wasmtime.Store, sess: _session.Session, code: bytes,

@@ -3,9 +3,9 @@
 A contract's module is evaluated once, at deploy, in an instance of the boot snapshot;
 what that changed — the 4 KiB pages of memory that differ, the memory size, the mutable
 globals (the shadow stack pointer, the heap end) — is the contract's snapshot. A call
-instantiates the boot snapshot (a copy-on-write image, ~20 µs) and writes those pages back
-instead of compiling a module per contract: a full pre-initialized module per contract
-would cost ~1.4 s of compilation and ~9 MB of disk for every distinct contract, for
+instantiates the boot snapshot (a copy-on-write image in a pooled slot, ~5 µs) and writes
+those pages back instead of compiling a module per contract: a full pre-initialized module
+per contract would cost ~1.4 s of compilation and ~9 MB of disk for every distinct contract, for
 ~50 µs less per call.
 
 Writing a page costs a page fault (~2.5 µs here; the copy itself is noise), so the guest

@@ -10,12 +10,14 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import os
+import resource
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import wasmtime
+from wasmtime import _ffi as ffi
 
 #: native wasm stack of every instance: fixed, so overflows happen at the same depth. 2 MiB
 #: is the most wasmtime-py allows without raising async_stack_size, and ~1.5x what QuickJS
@@ -51,8 +53,42 @@ _CONFIG_FLAGS = {
 }
 
 
-def _make_config() -> wasmtime.Config:
+#: wasm table elements a pooled instance may have: far above NEAR's 10,000 per contract
+#: table (the pool's default, 20,000, is a cap a direct contract could otherwise meet)
+POOL_TABLE_ELEMENTS = 1 << 20
+#: freed instances whose memory is reset together, in one batch: ~25 µs less per call than
+#: one by one; bounds the dead memory waiting to be reset to this many instances
+POOL_DECOMMIT_BATCH = 16
+
+
+def _pooling(cfg: wasmtime.Config) -> None:
+    """Instances come from a pool of reserved slots instead of fresh mappings: a call's
+    instantiate and Store free cost ~35 µs less (the slot's memory is reset in place).
+    Pooling changes no compiled code (the cached artifacts are byte-identical) and no wasm
+    semantics (a slot is reset to the module's image before reuse); its caps are wasmtime's
+    defaults (1,000 live instances and memories, 4 GiB per memory), except the table size,
+    raised above NEAR's."""
+    pool = ffi.wasmtime_pooling_allocation_config_new()
+    try:
+        ffi.wasmtime_pooling_allocation_config_table_elements_set(pool, POOL_TABLE_ELEMENTS)
+        ffi.wasmtime_pooling_allocation_config_decommit_batch_size_set(pool, POOL_DECOMMIT_BATCH)
+        ffi.wasmtime_pooling_allocation_strategy_set(cfg.ptr(), pool)
+    finally:
+        ffi.wasmtime_pooling_allocation_config_delete(pool)
+
+
+def _pool_fits() -> bool:
+    """Whether the pool's address space (~4.3 TB reserved, none of it committed) can be
+    had: not under an address-space limit (ulimit -v), where wasmtime would abort the
+    process instead of failing; instances are then allocated on demand, as before."""
+    soft, _hard = resource.getrlimit(resource.RLIMIT_AS)
+    return soft == resource.RLIM_INFINITY
+
+
+def _make_config(pooled: bool = True) -> wasmtime.Config:
     cfg = wasmtime.Config()
+    if pooled:
+        _pooling(cfg)
     cfg.consume_fuel = True
     cfg.epoch_interruption = True
     cfg.cranelift_nan_canonicalization = True
@@ -93,7 +129,7 @@ def engine() -> wasmtime.Engine:
     global _engine
     with _lock:
         if _engine is None:
-            _engine = wasmtime.Engine(_make_config())
+            _engine = wasmtime.Engine(_make_config(pooled=_pool_fits()))
             _EpochTicker(_engine)
         return _engine
 

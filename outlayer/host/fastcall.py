@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 
 import wasmtime
 from wasmtime import _ffi as ffi
+from wasmtime._extern import wrap_extern
 
 _dll = ffi.dll
 _c = ctypes
@@ -164,8 +165,6 @@ class LazyExports:
     def __getitem__(self, name: str) -> object:
         hit = self._cache.get(name)
         if hit is None:
-            from wasmtime._extern import wrap_extern
-
             item = ffi.wasmtime_extern_t()
             raw = name.encode()
             if not _export_get(self._ctx, _c.addressof(self._instance._instance), raw,

@@ -25,7 +25,16 @@ class GuestMemory:
         self._mem = memory._memory  # keep the struct alive: we hold its address
         self._mem_addr = ctypes.addressof(memory._memory)
 
+    def unbind(self) -> None:
+        """Forget the instance (its Store is about to be freed): later accesses fail
+        cleanly instead of touching freed memory."""
+        self._ctx = 0
+        self._mem = None
+        self._mem_addr = 0
+
     def size(self) -> int:
+        if not self._mem_addr:
+            return 0
         return int(fastcall.memory_data_size(self._ctx, self._mem_addr))
 
     def read(self, ptr: int, length: int) -> bytes:

@@ -118,8 +118,7 @@ class QuickJSRuntime:
     def prepare(self, script: bytes, flags: int) -> Delta | None:
         """The contract's snapshot (its script evaluated once), or None when its top level
         depends on the call. Deterministic: a function of (boot snapshot, flags, script)."""
-        key = hashlib.sha256(f"{self._boot_id}\0{DELTA_RECIPE}\0{flags}\0".encode()
-                             + script).hexdigest()
+        key = _delta_key(self._boot_id, flags, script)
         with self._lock:
             if key in self._deltas:
                 self._deltas.move_to_end(key)
@@ -233,6 +232,8 @@ class QuickJSRuntime:
                                   suspended)
         finally:
             _session.leave()
+            memory.unbind()
+            store.close()  # now, not when a stray reference dies: returns its pool slot
         if error is not None and line1_offset:
             error = _shift_line1(error, line1_offset)
         outcome = logic.outcome(error)
@@ -300,6 +301,14 @@ class QuickJSRuntime:
             return errors.InternalError(f"wasmtime: {exc}")
         except errors.HostError as exc:
             return exc
+
+
+@functools.lru_cache(maxsize=DELTA_CACHE_SIZE)
+def _delta_key(boot_id: str, flags: int, script: bytes) -> str:
+    """A contract snapshot's cache key; remembered, as a call repeats its contract's script
+    (the same bytes object: Python's hash of it is cached, sha256 is not)."""
+    return hashlib.sha256(f"{boot_id}\0{DELTA_RECIPE}\0{flags}\0".encode()
+                          + script).hexdigest()
 
 
 def _dead_stack(base_globals: tuple[tuple[str, int, int], ...]) -> int:
