@@ -41,6 +41,24 @@ COST_ID: dict[str, int] = {name: i for i, name in enumerate(PROFILE_NAMES)}
 WASM_OP_ID = COST_ID[WASM_OP]
 
 
+#: cost tables by Params object (kept alive here): a counter is made per call, the table
+#: only per Params
+_COST_TABLES: dict[int, tuple[Params, tuple[int, ...]]] = {}
+
+
+def _cost_table(params: Params) -> tuple[int, ...]:
+    """Ext costs in `EXT_COST_NAMES` order, then the wasm op cost."""
+    hit = _COST_TABLES.get(id(params))
+    if hit is not None and hit[0] is params:
+        return hit[1]
+    costs = params.ext_costs()
+    table = tuple(costs[name] for name in EXT_COST_NAMES) + (params.wasm_regular_op_cost,)
+    if len(_COST_TABLES) > 64:
+        _COST_TABLES.clear()
+    _COST_TABLES[id(params)] = (params, table)
+    return table
+
+
 class GasCounter:
     """Gas burnt and used by one contract call, with NEAR's limits and a per-cost profile."""
 
@@ -75,8 +93,7 @@ class GasCounter:
         #: Burnt gas may grow up to here (nearcore's fast_counter.gas_limit).
         self.limit = min(max_gas_burnt, self.prepaid_gas)
         self.op_cost = params.wasm_regular_op_cost
-        costs = params.ext_costs()
-        self._cost: list[int] = [costs[name] for name in EXT_COST_NAMES] + [self.op_cost]
+        self._cost: list[int] = list(_cost_table(params))
         self._units: list[int] = [0] * len(PROFILE_NAMES)
         self._lost: list[int] = [0] * len(PROFILE_NAMES)  # clamped part of failed charges
         self._actions: dict[str, int] = {}
