@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import base58
 
 from outlayer.chain.units import NEAR, format_near
@@ -58,8 +60,10 @@ def check_account_id(account_id: object, role: str = "account") -> str:
             "a-z, 0-9 and the separators - _ . (never first, last or doubled)") from None
 
 
+@functools.lru_cache(maxsize=1024)
 def public_key_bytes(public_key: str) -> bytes:
-    """A "ed25519:<base58>" / "secp256k1:<base58>" key in borsh form (type byte + key)."""
+    """A "ed25519:<base58>" / "secp256k1:<base58>" key in borsh form (type byte + key);
+    remembered: a signer's key is read for each of its transactions."""
     kind, sep, body = public_key.partition(":")
     if not sep:
         kind, body = "ed25519", public_key

@@ -19,7 +19,6 @@ Ids are deterministic (sha256, shown in base58 like NEAR's CryptoHash):
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -51,14 +50,52 @@ def _u64(n: int) -> bytes:
     return n.to_bytes(8, "little")
 
 
-@functools.lru_cache(maxsize=4096)
+#: ids and hashes seen lately, both ways (base58 is one-to-one): an id made here is
+#: decoded from memory when it comes back (a tx hash, a queued receipt's ids)
+_B58_MEMO = 8192
+_encoded: dict[bytes, str] = {}
+_decoded: dict[str, bytes] = {}
+
+
+def _remember(data: bytes, text: str) -> None:
+    if len(_encoded) >= _B58_MEMO:
+        _encoded.clear()
+        _decoded.clear()
+    _encoded[data] = text
+    _decoded[text] = data
+
+
+_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+_PAIRS = [a + b for a in _ALPHABET for b in _ALPHABET]  # two base58 digits at a time
+
+
+def b58encode(data: bytes) -> str:
+    """Bitcoin-alphabet base58 (what `base58.b58encode` gives), two digits per division."""
+    n = int.from_bytes(data, "big")
+    groups = []
+    while n >= 3364:
+        n, r = divmod(n, 3364)
+        groups.append(_PAIRS[r])
+    head = "" if n == 0 else _ALPHABET[n] if n < 58 else _PAIRS[n]
+    zeros = len(data) - len(data.lstrip(b"\0"))
+    return "1" * zeros + head + "".join(reversed(groups))
+
+
 def b58(data: bytes) -> str:
-    return base58.b58encode(data).decode("ascii")
+    text = _encoded.get(data)
+    if text is None:
+        data = bytes(data)
+        text = b58encode(data)
+        _remember(data, text)
+    return text
 
 
-@functools.lru_cache(maxsize=4096)
 def unb58(text: str) -> bytes:
-    return base58.b58decode(text)
+    data = _decoded.get(text)
+    if data is None:
+        data = base58.b58decode(text)
+        _remember(data, text)
+    return data
 
 
 def tx_receipt_id(tx_hash: str) -> bytes:
@@ -181,7 +218,11 @@ def receipt_from_json(doc: dict[str, Any]) -> Receipt:
 
 
 def dumps(receipt: Receipt) -> str:
-    return json.dumps(receipt.to_json(), sort_keys=True, separators=(",", ":"))
+    return _COMPACT.encode(receipt.to_json())
+
+
+#: json.dumps(sort_keys=True, separators=(",", ":")), one encoder for every receipt
+_COMPACT = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
 
 
 def loads(text: str) -> Receipt:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import struct
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -34,13 +35,20 @@ def _lp(data: bytes) -> bytes:
 
 def tagged_hash(tag: str, *fields: bytes) -> bytes:
     """sha256(lp(tag) || lp(field)...): the one hash every root is made of."""
-    return hashlib.sha256(_tag_prefix(tag) + b"".join(
-        [len(f).to_bytes(4, "little") + f for f in fields])).digest()
+    h = _tag_state(tag).copy()  # the tag's part hashed once
+    update, pack = h.update, _U32.pack
+    for f in fields:
+        update(pack(len(f)))
+        update(f)
+    return h.digest()
+
+
+_U32 = struct.Struct("<I")
 
 
 @functools.lru_cache(maxsize=128)
-def _tag_prefix(tag: str) -> bytes:
-    return _lp(tag.encode("ascii"))
+def _tag_state(tag: str) -> Any:
+    return hashlib.sha256(_lp(tag.encode("ascii")))
 
 
 def u64(n: int) -> bytes:
@@ -53,7 +61,12 @@ def u128(n: int) -> bytes:
 
 def canonical_json(value: Any) -> bytes:
     """Keys sorted, no spaces, ASCII only: one byte string per JSON value."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
+    return _CANONICAL.encode(value).encode()
+
+
+#: what `json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=True)` makes a new
+#: encoder for on every call
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True)
 
 
 #: H(NODE, a, b) for 32-byte a and b, as one prefix + one update (the hot loop)

@@ -47,7 +47,8 @@ stakes before anything else runs (`outlayer.chain.staking`).
 
 from __future__ import annotations
 
-import dataclasses
+import contextlib
+import copy
 import functools
 import inspect
 import json
@@ -81,7 +82,7 @@ from outlayer.chain.outcomes import (
 )
 from outlayer.chain.receipts import SYSTEM, ActionReceipt, DataReceipt, DataReceiver, Receipt
 from outlayer.chain.result import Engine, error_dict
-from outlayer.chain.store import AccessKeyRecord, Account, Block, StateStore
+from outlayer.chain.store import AccessKeyRecord, Account, Block, Savepoint, StateStore
 from outlayer.errors import InternalError, UserError
 from outlayer.host.engine import Limits
 from outlayer.realm.options import RealmOptions
@@ -111,6 +112,8 @@ DEFAULT_GAS_PRICE = NEAR_GAS_PRICE
 BURNT_GAS_REWARD = (3, 10)
 #: signer_account_pk of accounts without a key, and of refunds from `system`.
 NO_KEY = b"\x00" + bytes(32)
+#: the most queued receipts a runtime keeps in memory (`ReceiptRuntime._queued`)
+QUEUED_MEMO = 1024
 #: a call or transaction gives up (InternalError) after this many blocks of receipts.
 MAX_SETTLE_BLOCKS = 100_000
 
@@ -162,6 +165,8 @@ class BlockReport:
     outcomes: list[ExecutionOutcome] = field(default_factory=list)
     #: `roots.outcome_leaf` of each outcome's stored record (the block's outcomes root)
     outcome_leaves: list[bytes] = field(default_factory=list)
+    #: each outcome's stored record (`ExecutionOutcome.to_record`)
+    outcome_records: list[dict[str, Any]] = field(default_factory=list)
     runs: dict[str, list[FunctionCallRun]] = field(default_factory=dict)
 
 
@@ -173,6 +178,12 @@ def tx_cost(params: Params, tx: Transaction, gas_price: int) -> tuple[int, int, 
         rc.send_fee(params, a, sir, tx.receiver_id) for a in tx.actions)
     carried = rc.receipt_gas_budget(params, tx.actions, tx.receiver_id)
     return send, carried, (send + carried) * gas_price + rc.total_deposit(tx.actions)
+
+
+@functools.lru_cache(maxsize=256)
+def _realm_options(text: str) -> RealmOptions:
+    """A stored realm options text, parsed (a few distinct texts, read for every call)."""
+    return RealmOptions.parse(json.loads(text))
 
 
 # --- engines ----------------------------------------------------------------------------
@@ -275,6 +286,10 @@ class ReceiptRuntime:
         self.chain_view = ChainView(store)
         #: receipt -> a list to trace its function calls' host calls into, or None
         self.tracer: Callable[[ActionReceipt], list[TraceEntry] | None] | None = None
+        #: the receipts this runtime queued, by their stored JSON: a due receipt whose
+        #: JSON is one of them is that receipt (`rc.loads` of it gives an equal one), so it
+        #: is not decoded again; taken once, bounded
+        self._queued: dict[str, Receipt] = {}
 
     # --- blocks ----------------------------------------------------------------------------
 
@@ -294,7 +309,8 @@ class ReceiptRuntime:
             self._process(receipt, block, report)
         for seq, body in self.store.due_receipts(block.height):
             self.store.remove_queued(seq)
-            self._process(rc.loads(body), block, report)
+            queued = self._queued.pop(body, None)
+            self._process(rc.loads(body) if queued is None else queued, block, report)
         self._resolve_yield_timeouts(block)
         return report
 
@@ -350,8 +366,11 @@ class ReceiptRuntime:
             self.store.add_yield(receipt.receiver_id, receipt.input_data_ids[0], expires,
                                  rc.dumps(receipt))
             return
-        self.store.enqueue_receipt(block.height + 1, receipt.id, receipt.tx_hash,
-                                   rc.dumps(receipt))
+        body = rc.dumps(receipt)
+        self.store.enqueue_receipt(block.height + 1, receipt.id, receipt.tx_hash, body)
+        if len(self._queued) >= QUEUED_MEMO:
+            self._queued.clear()
+        self._queued[body] = receipt
 
     def _record(self, outcome: ExecutionOutcome, report: BlockReport) -> None:
         record = outcome.to_record()
@@ -360,6 +379,7 @@ class ReceiptRuntime:
                                outcome.block_height, record, encoded)
         report.outcomes.append(outcome)
         report.outcome_leaves.append(roots.outcome_leaf_of(encoded))
+        report.outcome_records.append(record)
 
     # --- receipts ----------------------------------------------------------------------
 
@@ -433,11 +453,15 @@ class ReceiptRuntime:
         # out before the savepoint; (receipt index in `made`, suspension) of calls suspending
         resume = suspensions.take(self.store, r)
         suspended: list[tuple[int, bytes]] = []
-        with self.store.savepoint() as savepoint:
-            account = self.store.get_account(r.receiver_id)
+        account = self.store.get_account(r.receiver_id)
+        # transfers to an existing account (a refund, typically) write nothing until they
+        # have succeeded (then one account row): nothing to roll back, no savepoint needed
+        plain = account is not None and all(isinstance(a, Transfer) for a in r.actions)
+        with contextlib.nullcontext(Savepoint()) if plain else self.store.savepoint() \
+                as savepoint:
             # calls and transfers write the account only through `account`: when it ends
             # as it was read, the row needs no write (nor would the write be logged)
-            as_read = dataclasses.replace(account) if account is not None and all(
+            as_read = copy.copy(account) if account is not None and all(
                 isinstance(a, FunctionCall | Transfer) for a in r.actions) else None
             actor = r.predecessor_id
             for index, action in enumerate(r.actions):
@@ -748,7 +772,7 @@ class ReceiptRuntime:
             promise_results=tuple(results), receipt_id=action_hash)
         engine = self._engine()
         kwargs: dict[str, Any] = {"params": self.params, "limits": self.limits,
-                                  "realm": RealmOptions.parse(json.loads(account.realm))}
+                                  "realm": _realm_options(account.realm)}
         if engine_takes_chain(engine):
             kwargs["chain"] = self.chain_view
         if action.method_name == suspensions.RESUME_METHOD:

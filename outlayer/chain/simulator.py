@@ -42,8 +42,6 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import base58
-
 from outlayer.chain import blocks, roots
 from outlayer.chain import receipts as rc
 from outlayer.chain.accounts import (
@@ -268,8 +266,8 @@ class ContractSimulator:
                                    for e in self.store.history(height, height))
         digest = roots.block_hash(height, block.timestamp_ns, block.random_seed, prev_hash,
                                   state, outcomes, inputs)
-        sealed = dataclasses.replace(block, state_root=state, outcomes_root=outcomes,
-                                     inputs_root=inputs, hash=digest)
+        sealed = Block(height, block.timestamp_ns, block.random_seed, state, outcomes, inputs,
+                       digest)
         if report is not None:  # a block `_block` ran: stored now, sealed (one write)
             self.store.add_block(sealed)
         else:  # genesis, or the last block of a file before schema 4, already stored
@@ -430,7 +428,7 @@ class ContractSimulator:
         nonce = int(self._meta("tx_nonce")) + 1
         self.store.set_meta("tx_nonce", str(nonce))
         text = json.dumps({"nonce": nonce, **fields}, sort_keys=True, separators=(",", ":"))
-        return base58.b58encode(hashlib.sha256(text.encode()).digest()).decode("ascii")
+        return rc.b58(hashlib.sha256(text.encode()).digest())  # remembered: decoded next
 
     def _log(self, kind: str, signer: str, receiver: str, status: str, *, height: int,
              method: str | None = None, args: bytes = b"", deposit: int = 0, gas: int = 0,
@@ -684,8 +682,11 @@ class ContractSimulator:
     def _submit(self, signer: str, receiver: str, actions: list[Action], *, kind: str,
                 method: str | None, args: bytes, deposit: int, gas: int,
                 precheck: Any = None, settle: bool = True) -> CallResult:
-        self._before_block(any(isinstance(a, FunctionCall) for a in actions))
+        runs_code = any(isinstance(a, FunctionCall) for a in actions)
+        if runs_code or self.store.queued_count():
+            self._engine_now()  # loaded before the batch (a guest build holds no lock)
         with self.store.batch():  # one commit for the call's blocks (each still atomic)
+            self._before_block(runs_code)  # the engine record: reads the cached meta
             with self.store.transaction():
                 if precheck is not None:
                     precheck()
@@ -706,7 +707,12 @@ class ContractSimulator:
                 reports.extend(self._settle())
             receipt_id = rc.b58(rc.tx_receipt_id(tx_hash))
             runs = [run for report in reports for run in report.runs.get(receipt_id, [])]
-            result = self._call_result(self.tx_outcome(tx_hash), runs, height)
+            # the transaction began in reports[0]: its outcomes so far are all in `reports`
+            # (what `tx_outcome` reads back from the store, without reading it back)
+            final = FinalOutcome.assemble([r for report in reports
+                                           for r in report.outcome_records
+                                           if r["tx_hash"] == tx_hash])
+            result = self._call_result(final, runs, height)
             with self.store.transaction():
                 self._log(kind, signer, receiver, result.status, height=height,
                           method=method, args=args, deposit=deposit, gas=gas,

@@ -11,7 +11,11 @@ one receipt its own all-or-nothing unit (SQLite SAVEPOINT): a failed receipt's a
 key, code and storage writes are rolled back while the block goes on. `batch()` groups the
 transactions of one call (its blocks) into one SQLite commit, each still all-or-nothing
 as a savepoint; a file store copies its WAL back into the database on a background thread
-(`_Checkpointer`), not inside a commit.
+(`_Checkpointer`), not inside a commit. While it holds the write lock, a store reads
+accounts, meta, the latest block, storage values, the open block's history, the receipt
+queue and whether any yield waits from memory: what it read or wrote itself, kept across
+its commits while `PRAGMA data_version` shows no other connection wrote, dropped on any
+rollback.
 
 Receipts in flight (schema 3): `receipt_queue` holds receipts sent to a later block, in send
 order; `postponed_receipts` + `postponed_data_ids` hold action receipts waiting for input
@@ -30,6 +34,7 @@ updates and deletes).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import sqlite3
@@ -530,6 +535,21 @@ def _decode_row(spec: TableSpec, values: list[Any]) -> tuple[Any, ...]:
                  for c, v in zip(spec.columns, values, strict=True))
 
 
+#: json.dumps(sort_keys=True), one encoder for every history entry and transaction
+_SORTED = json.JSONEncoder(sort_keys=True)
+#: the most rows of one kind the read cache keeps (then it starts again)
+CACHE_ROWS = 4096
+_MISSING = object()
+
+
+def _copy(account: Account | None) -> Account | None:
+    if account is None:
+        return None
+    return Account(account.account_id, account.balance, account.locked, account.code_hash,
+                   account.storage_usage, account.created_height, account.public_key,
+                   account.realm)
+
+
 class StoreError(Exception):
     """The state file cannot be used (newer schema, write outside a transaction)."""
 
@@ -603,9 +623,28 @@ class SQLiteStore:
         #: savepoint of it; False once an inner rollback failed (the batch then rolls back)
         self._batch = False
         self._batch_clean = True
+        #: no unit of the open batch has completed yet: the next unit needs no savepoint
+        #: (a ROLLBACK undoes exactly it; the batch then begins again)
+        self._batch_empty = False
         self._checkpointer: _Checkpointer | None = None
         self._commits = 0
         self._code_cache: dict[str, bytes] = {}
+        #: reads served from memory while this store holds the write lock (`_lock`):
+        #: rows it read or wrote, kept across commits while `PRAGMA data_version` says no
+        #: other connection wrote, dropped on any rollback (a savepoint's too)
+        self._locked = False
+        self._version: int | None = None
+        self._accounts: dict[str, Account | None] = {}
+        self._metas: dict[str, str | None] = {}
+        self._storage: dict[tuple[str, bytes], bytes | None] = {}
+        self._latest: Block | None = None
+        #: (height, its history entries) for the open height, once the block before it was
+        #: sealed here (every entry of that height was then recorded through this store)
+        self._open_history: tuple[int, list[HistoryEntry]] | None = None
+        #: receipt_queue rows by seq, in seq order (None: not loaded)
+        self._queue: dict[int, tuple[int, int, str, str, str]] | None = None
+        #: the yields table is empty (None: not known)
+        self._no_yields: bool | None = None
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
             self._db.execute("PRAGMA foreign_keys = ON")
@@ -634,6 +673,24 @@ class SQLiteStore:
             finally:
                 self._depth -= 1
             return
+        if self._batch and self._batch_empty:  # the batch's first unit
+            if not self._locked:
+                raise StoreError("the batch lost its write lock (see the earlier error)")
+            self._depth = 1
+            try:
+                yield
+            except BaseException:
+                self._depth = 0
+                self._unlock(commit=False)
+                try:
+                    self._lock()  # the batch goes on, with nothing in it
+                except BaseException:
+                    self._batch_clean = False  # nothing to commit: the batch ends
+                    raise
+                raise
+            self._depth = 0
+            self._batch_empty = False
+            return
         if self._batch:  # one unit of a batch: a savepoint, committed with the batch
             self._db.execute("SAVEPOINT unit")
             self._depth = 1
@@ -641,6 +698,7 @@ class SQLiteStore:
                 yield
             except BaseException:
                 self._depth = 0
+                self._drop_cache()
                 try:
                     self._db.execute("ROLLBACK TO unit")
                     self._db.execute("RELEASE unit")
@@ -651,22 +709,53 @@ class SQLiteStore:
             self._depth = 0
             self._db.execute("RELEASE unit")
             return
-        self._db.execute("BEGIN IMMEDIATE")
+        self._lock()
         self._depth = 1
         try:
             yield
         except BaseException:
             self._depth = 0
-            self._db.execute("ROLLBACK")
+            self._unlock(commit=False)
             raise
         self._depth = 0
+        self._unlock(commit=True)
+
+    def _lock(self) -> None:
+        """BEGIN IMMEDIATE (the write lock); the read cache stays if no other connection
+        wrote since this store last held the lock."""
+        self._db.execute("BEGIN IMMEDIATE")
+        self._locked = True
+        if self.path != MEMORY:  # a memory database has no other connection
+            version = self._db.execute("PRAGMA data_version").fetchone()[0]
+            if version != self._version:
+                self._drop_cache()
+                self._version = version
+
+    def _unlock(self, commit: bool) -> None:
+        """COMMIT (ROLLBACK if it fails, or if not `commit`) and release the write lock."""
+        self._locked = False
+        if not commit:
+            self._drop_cache()
+            if self._db.in_transaction:  # (an I/O error may have rolled it back already)
+                self._db.execute("ROLLBACK")
+            return
         try:
             self._db.execute("COMMIT")
         except BaseException:
+            self._drop_cache()
             if self._db.in_transaction:
                 self._db.execute("ROLLBACK")
             raise
         self._committed()
+
+    def _drop_cache(self) -> None:
+        self._accounts.clear()
+        self._metas.clear()
+        self._storage.clear()
+        self._latest = None
+        self._open_history = None
+        self._queue = None
+        self._no_yields = None
 
     def _committed(self) -> None:
         """Every CHECKPOINT_EVERY commits to a file, wake the checkpointer (made at the
@@ -691,24 +780,18 @@ class SQLiteStore:
         if self._depth or self._batch:  # already inside one: join it
             yield
             return
-        self._db.execute("BEGIN IMMEDIATE")
-        self._batch, self._batch_clean = True, True
+        self._lock()
+        self._batch, self._batch_clean, self._batch_empty = True, True, True
         try:
             yield
         except BaseException:
             # every write is inside a unit, and a failed unit rolled its own writes back:
             # the units that completed are kept, as if each had committed on its own
-            self._batch = False
-            self._db.execute("COMMIT" if self._batch_clean else "ROLLBACK")
+            self._batch = self._batch_empty = False
+            self._unlock(commit=self._batch_clean)
             raise
-        self._batch = False
-        try:
-            self._db.execute("COMMIT")
-        except BaseException:
-            if self._db.in_transaction:
-                self._db.execute("ROLLBACK")
-            raise
-        self._committed()
+        self._batch = self._batch_empty = False
+        self._unlock(commit=True)
 
     def batch(self) -> AbstractContextManager[None]:
         """Group the `transaction()` units run inside it (the blocks of one call) into one
@@ -752,12 +835,14 @@ class SQLiteStore:
         try:
             yield handle
         except BaseException:
+            self._drop_cache()
             self._db.execute(f"ROLLBACK TO {name}")
             self._db.execute(f"RELEASE {name}")
             raise
         finally:
             self._savepoints -= 1
         if handle.discarded:
+            self._drop_cache()
             self._db.execute(f"ROLLBACK TO {name}")
         self._db.execute(f"RELEASE {name}")
 
@@ -855,12 +940,18 @@ class SQLiteStore:
     # --- meta and blocks ---------------------------------------------------------------
 
     def get_meta(self, key: str) -> str | None:
+        if self._locked and key in self._metas:
+            return self._metas[key]
         row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return None if row is None else str(row[0])
+        value = None if row is None else str(row[0])
+        if self._locked:
+            self._metas[key] = value
+        return value
 
     def set_meta(self, key: str, value: str) -> None:
         self._write("INSERT INTO meta (key, value) VALUES (?, ?) "
                     "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
+        self._metas[key] = value
 
     _BLOCK_COLUMNS = ("SELECT height, timestamp_ns, random_seed, state_root, outcomes_root, "
                       "inputs_root, hash FROM blocks")
@@ -874,8 +965,13 @@ class SQLiteStore:
                      blob(row[5]), blob(row[6]))
 
     def latest_block(self) -> Block | None:
+        if self._locked and self._latest is not None:
+            return self._latest
         row = self._db.execute(self._BLOCK_COLUMNS + " ORDER BY height DESC LIMIT 1").fetchone()
-        return None if row is None else self._block(row)
+        block = None if row is None else self._block(row)
+        if self._locked:
+            self._latest = block
+        return block
 
     def get_block(self, height: int) -> Block | None:
         row = self._db.execute(self._BLOCK_COLUMNS + " WHERE height = ?", (height,)).fetchone()
@@ -897,6 +993,10 @@ class SQLiteStore:
                     "outcomes_root, inputs_root, hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (block.height, block.timestamp_ns, block.random_seed, block.state_root,
                      block.outcomes_root, block.inputs_root, block.hash))
+        latest = self._latest
+        self._latest = block if latest is not None and block.height > latest.height else None
+        if block.state_root is not None:
+            self._open_history = (block.height + 1, [])
 
     def seal_block(self, height: int, state_root: bytes, outcomes_root: bytes,
                    inputs_root: bytes, block_hash: bytes) -> None:
@@ -906,6 +1006,8 @@ class SQLiteStore:
                           (state_root, outcomes_root, inputs_root, block_hash, height))
         if cur.rowcount != 1:
             raise StoreError(f"no block {height} to seal")
+        self._latest = None
+        self._open_history = (height + 1, [])
 
     # --- verifiable history ---------------------------------------------------------------
 
@@ -920,12 +1022,18 @@ class SQLiteStore:
         if height is None:
             height = self.open_height()
         cur = self._write("INSERT INTO history (height, kind, body) VALUES (?, ?, ?)",
-                          (height, kind, json.dumps(body, sort_keys=True)))
-        return HistoryEntry(int(cur.lastrowid or 0), height, kind, body)
+                          (height, kind, _SORTED.encode(body)))
+        entry = HistoryEntry(int(cur.lastrowid or 0), height, kind, body)
+        if self._open_history is not None and self._open_history[0] == height:
+            self._open_history[1].append(entry)
+        return entry
 
     def history(self, from_height: int = 0, to_height: int | None = None
                 ) -> list[HistoryEntry]:
         """Recorded inputs with from_height <= height <= to_height, in order."""
+        if self._locked and self._open_history is not None and \
+                from_height == to_height == self._open_history[0]:
+            return list(self._open_history[1])
         rows = self._db.execute("SELECT seq, height, kind, body FROM history WHERE height >= ? "
                                 "AND height <= ? ORDER BY seq",
                                 (from_height, (1 << 62) if to_height is None else to_height))
@@ -984,6 +1092,7 @@ class SQLiteStore:
     def restore(self, tables: dict[str, list[tuple[Any, ...]]], sequences: dict[str, int]
                 ) -> None:
         """Load a checkpoint (`state_as_of`) into this (empty) store."""
+        self._drop_cache()
         for table in sorted(tables, key=lambda t: t != "code"):  # code before accounts (FK)
             spec, rows = STATE_TABLES[table], tables[table]
             sql = (f"INSERT INTO {table} ({', '.join(spec.columns)}) VALUES "
@@ -996,6 +1105,10 @@ class SQLiteStore:
 
     def table_rows(self, table: str) -> list[tuple[Any, ...]]:
         """Every row of a state table, in primary-key order (bytes as bytes)."""
+        if table == "receipt_queue":
+            queue = self._queued()
+            if queue is not None:
+                return list(queue.values())
         spec = STATE_TABLES[table]
         rows = self._db.execute(f"SELECT {', '.join(spec.columns)} FROM {table} ORDER BY "
                                 + ", ".join(spec.pk)).fetchall()
@@ -1034,13 +1147,23 @@ class SQLiteStore:
     # --- accounts and code -------------------------------------------------------------
 
     def get_account(self, account_id: str) -> Account | None:
+        """A fresh copy each time (callers change it, then `put_account` it)."""
+        if self._locked and account_id in self._accounts:
+            return _copy(self._accounts[account_id])
         row = self._db.execute(
             "SELECT account_id, balance, locked, code_hash, storage_usage, created_height, "
             "public_key, realm FROM accounts WHERE account_id = ?", (account_id,)).fetchone()
-        if row is None:
-            return None
-        return Account(str(row[0]), int(row[1]), int(row[2]), row[3], int(row[4]),
-                       int(row[5]), row[6], str(row[7]))
+        account = None if row is None else Account(
+            str(row[0]), int(row[1]), int(row[2]), row[3], int(row[4]), int(row[5]), row[6],
+            str(row[7]))
+        if self._locked:
+            self._cache_account(account_id, account)
+        return _copy(account)
+
+    def _cache_account(self, account_id: str, account: Account | None) -> None:
+        if len(self._accounts) >= CACHE_ROWS:
+            self._accounts.clear()
+        self._accounts[account_id] = _copy(account)
 
     def put_account(self, account: Account) -> None:
         self._write(
@@ -1053,6 +1176,12 @@ class SQLiteStore:
             (account.account_id, str(account.balance), str(account.locked), account.code_hash,
              account.storage_usage, account.created_height, account.public_key,
              account.realm))
+        # cached only when the row before is known: an update keeps its created_height
+        if account.account_id in self._accounts:
+            old = self._accounts[account.account_id]
+            if old is not None and old.created_height != account.created_height:
+                account = dataclasses.replace(account, created_height=old.created_height)
+            self._cache_account(account.account_id, account)
 
     def get_code(self, code_hash: str) -> bytes | None:
         # code is content-addressed and never changes under its hash: read each once
@@ -1075,9 +1204,23 @@ class SQLiteStore:
     # --- contract storage ---------------------------------------------------------------
 
     def storage_get(self, account_id: str, key: bytes) -> bytes | None:
+        if type(key) is not bytes:
+            key = bytes(key)
+        if self._locked:
+            cached = self._storage.get((account_id, key), _MISSING)
+            if cached is not _MISSING:
+                return cached  # type: ignore[return-value]
         row = self._db.execute("SELECT value FROM state WHERE account_id = ? AND key = ?",
                                (account_id, key)).fetchone()
-        return None if row is None else bytes(row[0])
+        value = None if row is None else bytes(row[0])
+        if self._locked:
+            self._cache_value(account_id, key, value)
+        return value
+
+    def _cache_value(self, account_id: str, key: bytes, value: bytes | None) -> None:
+        if len(self._storage) >= CACHE_ROWS:
+            self._storage.clear()
+        self._storage[(account_id, key)] = value
 
     def storage_items(self, account_id: str) -> list[tuple[bytes, bytes]]:
         rows = self._db.execute("SELECT key, value FROM state WHERE account_id = ? "
@@ -1086,19 +1229,24 @@ class SQLiteStore:
 
     def apply_changes(self, account_id: str, changes: Mapping[bytes, bytes | None]) -> None:
         for key, value in changes.items():
+            key = bytes(key)
             if value is None:
                 self._write("DELETE FROM state WHERE account_id = ? AND key = ?",
-                            (account_id, bytes(key)))
+                            (account_id, key))
             else:
+                value = bytes(value)
                 self._write("INSERT INTO state (account_id, key, value) VALUES (?, ?, ?) "
                             "ON CONFLICT (account_id, key) DO UPDATE SET value = excluded.value",
-                            (account_id, bytes(key), bytes(value)))
+                            (account_id, key, value))
+            self._cache_value(account_id, key, value)
 
     def delete_account(self, account_id: str) -> None:
         """Remove the account, its access keys and its contract storage (code is shared)."""
         self._write("DELETE FROM accounts WHERE account_id = ?", (account_id,))
         self._write("DELETE FROM access_keys WHERE account_id = ?", (account_id,))
         self._write("DELETE FROM state WHERE account_id = ?", (account_id,))
+        self._accounts[account_id] = None
+        self._storage.clear()
 
     # --- access keys ----------------------------------------------------------------------
 
@@ -1130,19 +1278,47 @@ class SQLiteStore:
 
     def enqueue_receipt(self, height: int, receipt_id: str, tx_hash: str, body: str) -> None:
         """Send a receipt to block `height` (it runs there, after earlier-sent ones)."""
-        self._write("INSERT INTO receipt_queue (height, receipt_id, tx_hash, body) "
-                    "VALUES (?, ?, ?, ?)", (height, receipt_id, tx_hash, body))
+        cur = self._write("INSERT INTO receipt_queue (height, receipt_id, tx_hash, body) "
+                          "VALUES (?, ?, ?, ?)", (height, receipt_id, tx_hash, body))
+        if self._queue is not None:
+            seq = int(cur.lastrowid or 0)
+            if self._queue and seq <= next(reversed(self._queue)):
+                self._queue = None  # not in seq order (cannot happen with AUTOINCREMENT)
+            else:
+                self._queue[seq] = (seq, height, receipt_id, tx_hash, body)
+
+    def _queued(self) -> dict[int, tuple[int, int, str, str, str]] | None:
+        """The receipt queue from memory while the store holds the write lock."""
+        if not self._locked:
+            return None
+        if self._queue is None:
+            rows = self._db.execute("SELECT seq, height, receipt_id, tx_hash, body FROM "
+                                    "receipt_queue ORDER BY seq").fetchall()
+            if len(rows) > CACHE_ROWS:
+                return None
+            self._queue = {int(r[0]): (int(r[0]), int(r[1]), str(r[2]), str(r[3]), str(r[4]))
+                           for r in rows}
+        return self._queue
 
     def due_receipts(self, height: int) -> list[tuple[int, str]]:
         """(seq, body) of the receipts due at or before `height`, in send order."""
+        queue = self._queued()
+        if queue is not None:
+            return [(r[0], r[4]) for r in queue.values() if r[1] <= height]
         rows = self._db.execute("SELECT seq, body FROM receipt_queue WHERE height <= ? "
                                 "ORDER BY seq", (height,)).fetchall()
         return [(int(r[0]), str(r[1])) for r in rows]
 
     def remove_queued(self, seq: int) -> None:
         self._write("DELETE FROM receipt_queue WHERE seq = ?", (seq,))
+        if self._queue is not None:
+            self._queue.pop(seq, None)
 
     def queued_count(self, tx_hash: str | None = None) -> int:
+        queue = self._queued()
+        if queue is not None:
+            return len(queue) if tx_hash is None else \
+                sum(1 for r in queue.values() if r[3] == tx_hash)
         if tx_hash is None:
             row = self._db.execute("SELECT COUNT(*) FROM receipt_queue").fetchone()
         else:
@@ -1152,6 +1328,9 @@ class SQLiteStore:
 
     def queued_receipts(self) -> list[tuple[int, str]]:
         """(height, body) of every queued receipt, in send order."""
+        queue = self._queued()
+        if queue is not None:
+            return [(r[1], r[4]) for r in queue.values()]
         rows = self._db.execute("SELECT height, body FROM receipt_queue ORDER BY seq").fetchall()
         return [(int(r[0]), str(r[1])) for r in rows]
 
@@ -1212,6 +1391,7 @@ class SQLiteStore:
     def add_yield(self, account_id: str, data_id: bytes, expires_at: int, body: str) -> None:
         self._write("INSERT INTO yields (account_id, data_id, expires_at, body) "
                     "VALUES (?, ?, ?, ?)", (account_id, data_id, expires_at, body))
+        self._no_yields = False
 
     def _yield(self, row: Any) -> PendingYield:
         return PendingYield(str(row[0]), bytes(row[1]), int(row[2]), bool(row[3]), str(row[4]))
@@ -1225,9 +1405,16 @@ class SQLiteStore:
     def remove_yield(self, account_id: str, data_id: bytes) -> None:
         self._write("DELETE FROM yields WHERE account_id = ? AND data_id = ?",
                     (account_id, data_id))
+        self._no_yields = None
 
     def expired_yields(self, height: int) -> list[PendingYield]:
         """Yields whose timeout is due at `height` and not yet sent, oldest first."""
+        if self._locked:
+            if self._no_yields is None:
+                self._no_yields = self._db.execute(
+                    "SELECT 1 FROM yields LIMIT 1").fetchone() is None
+            if self._no_yields:
+                return []
         rows = self._db.execute("SELECT account_id, data_id, expires_at, timed_out, body FROM "
                                 "yields WHERE expires_at <= ? AND timed_out = 0 "
                                 "ORDER BY expires_at, seq", (height,)).fetchall()
@@ -1275,7 +1462,7 @@ class SQLiteStore:
             "INSERT INTO transactions (tx_hash, height, kind, signer_id, receiver_id, method, "
             "args, deposit, gas, status, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (tx.tx_hash, tx.height, tx.kind, tx.signer_id, tx.receiver_id, tx.method, tx.args,
-             str(tx.deposit), tx.gas, tx.status, json.dumps(tx.outcome, sort_keys=True)))
+             str(tx.deposit), tx.gas, tx.status, _SORTED.encode(tx.outcome)))
         tx.id = int(cur.lastrowid or 0)
         return tx.id
 
