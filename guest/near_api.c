@@ -448,8 +448,15 @@ static JSValue js_context_u128(JSContext *ctx, JSValueConst this_val, int argc,
 
 /* ------------------------------------------------------------------------- crypto */
 
-enum { HASH_SHA256, HASH_KECCAK256, HASH_KECCAK512, HASH_RIPEMD160 };
-static const char *const hash_names[] = {"sha256", "keccak256", "keccak512", "ripemd160"};
+/* The (len, ptr, register) host functions that hash or combine bytes, in one order for
+   the near API (the first four) and for near-sdk-js's env (all six). */
+enum { HASH_SHA256, HASH_KECCAK256, HASH_KECCAK512, HASH_RIPEMD160, HASH_G1_MULTIEXP,
+       HASH_G1_SUM };
+static void (*const hash_fns[])(uint64_t, uint64_t, uint64_t) = {
+    ol_sha256, ol_keccak256, ol_keccak512, ol_ripemd160, ol_alt_bn128_g1_multiexp,
+    ol_alt_bn128_g1_sum};
+static const char *const hash_names[] = {"sha256", "keccak256", "keccak512", "ripemd160",
+    "alt_bn128_g1_multiexp", "alt_bn128_g1_sum"};
 
 static JSValue js_hash(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv,
                        int which)
@@ -458,20 +465,7 @@ static JSValue js_hash(JSContext *ctx, JSValueConst this_val, int argc, JSValueC
 
     if (get_bytes(ctx, argv[0], &data, hash_names[which], "data"))
         return JS_EXCEPTION;
-    switch (which) {
-    case HASH_SHA256:
-        ol_sha256(data.len, OL_PTR(data.ptr), OL_REG);
-        break;
-    case HASH_KECCAK256:
-        ol_keccak256(data.len, OL_PTR(data.ptr), OL_REG);
-        break;
-    case HASH_KECCAK512:
-        ol_keccak512(data.len, OL_PTR(data.ptr), OL_REG);
-        break;
-    default:
-        ol_ripemd160(data.len, OL_PTR(data.ptr), OL_REG);
-        break;
-    }
+    hash_fns[which](data.len, OL_PTR(data.ptr), OL_REG);
     bytes_free(ctx, &data);
     return reg_to_bytes(ctx);
 }
@@ -693,23 +687,11 @@ static int env_u128(JSContext *ctx, JSValueConst v, uint8_t out[16], const char 
     unsigned __int128 acc = 0;
     uint64_t lo, hi;
 
-    if (JS_IsBigInt(v)) {
-        const unsigned __int128 max = ~(unsigned __int128)0;
-        size_t n, i;
-        int ok;
-        const char *s = JS_ToCStringLen(ctx, &n, v); /* a BigInt prints in decimal */
-        if (!s)
+    if (JS_IsBigInt(v)) { /* a BigInt prints in decimal */
+        int r = ol_parse_decimal(ctx, v, &acc);
+        if (r == -2)
             return -1;
-        ok = n > 0 && n <= 39;
-        for (i = 0; ok && i < n; i++) {
-            unsigned d = (unsigned)(s[i] - '0');
-            if (s[i] < '0' || s[i] > '9' || acc > (max - d) / 10)
-                ok = 0;
-            else
-                acc = acc * 10 + d;
-        }
-        JS_FreeCString(ctx, s);
-        if (!ok) {
+        if (r) {
             JS_ThrowRangeError(ctx, "env.%s: '%s' must be a u128 (0 to 2^128 - 1)", fn, arg);
             return -1;
         }
@@ -878,41 +860,17 @@ static JSValue env_u128_result(JSContext *ctx, JSValueConst this_val, int argc,
     return new_u128(ctx, b);
 }
 
-/* (data, register_id): the hashes and the alt_bn128 group operations. */
-enum { EHASH_SHA256, EHASH_KECCAK256, EHASH_KECCAK512, EHASH_RIPEMD160, EHASH_G1_MULTIEXP,
-       EHASH_G1_SUM };
-static const char *const ehash_names[] = {"sha256", "keccak256", "keccak512", "ripemd160",
-    "alt_bn128_g1_multiexp", "alt_bn128_g1_sum"};
-
+/* (data, register_id): the hashes and the alt_bn128 group operations (HASH_* order). */
 static JSValue env_hash(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv,
                         int which)
 {
     ol_bytes data;
     uint64_t id;
 
-    if (env_u64(ctx, argv[1], &id, ehash_names[which], "register_id") ||
-        env_bytes(ctx, argv[0], &data, ehash_names[which], "value"))
+    if (env_u64(ctx, argv[1], &id, hash_names[which], "register_id") ||
+        env_bytes(ctx, argv[0], &data, hash_names[which], "value"))
         return JS_EXCEPTION;
-    switch (which) {
-    case EHASH_SHA256:
-        ol_sha256(data.len, OL_PTR(data.ptr), id);
-        break;
-    case EHASH_KECCAK256:
-        ol_keccak256(data.len, OL_PTR(data.ptr), id);
-        break;
-    case EHASH_KECCAK512:
-        ol_keccak512(data.len, OL_PTR(data.ptr), id);
-        break;
-    case EHASH_RIPEMD160:
-        ol_ripemd160(data.len, OL_PTR(data.ptr), id);
-        break;
-    case EHASH_G1_MULTIEXP:
-        ol_alt_bn128_g1_multiexp(data.len, OL_PTR(data.ptr), id);
-        break;
-    default:
-        ol_alt_bn128_g1_sum(data.len, OL_PTR(data.ptr), id);
-        break;
-    }
+    hash_fns[which](data.len, OL_PTR(data.ptr), id);
     bytes_free(ctx, &data);
     return JS_UNDEFINED;
 }
@@ -1367,13 +1325,13 @@ static const JSCFunctionListEntry env_funcs[] = {
     EDEF("prepaid_gas", 0, env_u64_result, EU64_PREPAID_GAS),
     EDEF("used_gas", 0, env_u64_result, EU64_USED_GAS),
     EDEF("random_seed", 1, env_into_register, EREG_RANDOM_SEED),
-    EDEF("sha256", 2, env_hash, EHASH_SHA256),
-    EDEF("keccak256", 2, env_hash, EHASH_KECCAK256),
-    EDEF("keccak512", 2, env_hash, EHASH_KECCAK512),
-    EDEF("ripemd160", 2, env_hash, EHASH_RIPEMD160),
+    EDEF("sha256", 2, env_hash, HASH_SHA256),
+    EDEF("keccak256", 2, env_hash, HASH_KECCAK256),
+    EDEF("keccak512", 2, env_hash, HASH_KECCAK512),
+    EDEF("ripemd160", 2, env_hash, HASH_RIPEMD160),
     JS_CFUNC_DEF("ecrecover", 5, env_ecrecover),
-    EDEF("alt_bn128_g1_multiexp", 2, env_hash, EHASH_G1_MULTIEXP),
-    EDEF("alt_bn128_g1_sum", 2, env_hash, EHASH_G1_SUM),
+    EDEF("alt_bn128_g1_multiexp", 2, env_hash, HASH_G1_MULTIEXP),
+    EDEF("alt_bn128_g1_sum", 2, env_hash, HASH_G1_SUM),
     JS_CFUNC_DEF("alt_bn128_pairing_check", 1, env_pairing_check),
     EDEF("value_return", 1, env_output, EOUT_VALUE_RETURN),
     EDEF("panic", 1, env_output, EOUT_PANIC),

@@ -137,7 +137,7 @@ static int get_payload(JSContext *ctx, JSValueConst v, ol_arg *out, const char *
 
 /* A decimal integer from 0 to 2^128 - 1 (a bigint prints in decimal); 1 if `v` is not a
    bigint or a string, -1 if it is out of range or not decimal digits. */
-static int parse_decimal(JSContext *ctx, JSValueConst v, unsigned __int128 *out)
+int ol_parse_decimal(JSContext *ctx, JSValueConst v, unsigned __int128 *out)
 {
     const unsigned __int128 max = ~(unsigned __int128)0;
     unsigned __int128 acc = 0;
@@ -169,7 +169,7 @@ static int get_u64(JSContext *ctx, JSValueConst v, uint64_t *out, const char *fn
 {
     if (JS_IsBigInt(v)) {
         unsigned __int128 acc;
-        int r = parse_decimal(ctx, v, &acc);
+        int r = ol_parse_decimal(ctx, v, &acc);
         if (r == -2)
             return -1;
         if (r || acc > UINT64_MAX) {
@@ -211,7 +211,7 @@ static int get_u128(JSContext *ctx, JSValueConst v, uint8_t out[16], const char 
             return -1;
         acc = u;
     } else {
-        r = parse_decimal(ctx, v, &acc);
+        r = ol_parse_decimal(ctx, v, &acc);
         if (r == -2)
             return -1;
         if (r == 1) {
@@ -557,55 +557,37 @@ static JSClassDef np_class = {"NearPromise", NULL, NULL, NULL, NULL};
 
 /* ------------------------------------------------------------------- promise API */
 
-static JSValue js_promise_create(JSContext *ctx, JSValueConst this_val, int argc,
-                                 JSValueConst *argv)
+/* promiseCreate(accountId, method, args, amount, gas) and, with `then` set,
+   promiseThen(promise, accountId, method, args, amount, gas): the same call after the
+   promise it depends on. */
+static JSValue js_promise_call(JSContext *ctx, JSValueConst this_val, int argc,
+                               JSValueConst *argv, int then)
 {
-    const char *fn = "promiseCreate";
+    const char *fn = then ? "promiseThen" : "promiseCreate";
+    JSValueConst *call = argv + then;
     ol_arg account = {0}, method = {0}, args = {0};
     uint8_t amount[16] __attribute__((aligned(16)));
-    uint64_t gas, index;
+    uint64_t gas, dep = 0, index;
     char *desc;
 
-    if (get_u128(ctx, argv[3], amount, fn, "amount") || get_u64(ctx, argv[4], &gas, fn, "gas"))
+    if ((then && get_promise(ctx, argv[0], &dep, NULL, fn)) ||
+        get_u128(ctx, call[3], amount, fn, "amount") || get_u64(ctx, call[4], &gas, fn, "gas"))
         return JS_EXCEPTION;
-    if (get_string(ctx, argv[0], &account, fn, "accountId"))
+    if (get_string(ctx, call[0], &account, fn, "accountId"))
         return JS_EXCEPTION;
-    if (get_method(ctx, argv[1], &method, fn) || get_payload(ctx, argv[2], &args, fn, "args")) {
+    if (get_method(ctx, call[1], &method, fn) || get_payload(ctx, call[2], &args, fn, "args")) {
         arg_free(ctx, &account);
         arg_free(ctx, &method);
         return JS_EXCEPTION;
     }
-    index = ol_promise_create(account.len, OL_PTR(account.ptr), method.len, OL_PTR(method.ptr),
-                              args.len, OL_PTR(args.ptr), OL_PTR(amount), gas);
-    desc = dup_desc(ctx, "'%.*s' on %.*s", (const char *)method.ptr, method.len,
-                    (const char *)account.ptr, account.len);
-    arg_free(ctx, &account);
-    arg_free(ctx, &method);
-    arg_free(ctx, &args);
-    return new_near_promise(ctx, index, NP_CALL, desc);
-}
-
-static JSValue js_promise_then(JSContext *ctx, JSValueConst this_val, int argc,
-                               JSValueConst *argv)
-{
-    const char *fn = "promiseThen";
-    ol_arg account = {0}, method = {0}, args = {0};
-    uint8_t amount[16] __attribute__((aligned(16)));
-    uint64_t gas, dep, index;
-    char *desc;
-
-    if (get_promise(ctx, argv[0], &dep, NULL, fn) ||
-        get_u128(ctx, argv[4], amount, fn, "amount") || get_u64(ctx, argv[5], &gas, fn, "gas"))
-        return JS_EXCEPTION;
-    if (get_string(ctx, argv[1], &account, fn, "accountId"))
-        return JS_EXCEPTION;
-    if (get_method(ctx, argv[2], &method, fn) || get_payload(ctx, argv[3], &args, fn, "args")) {
-        arg_free(ctx, &account);
-        arg_free(ctx, &method);
-        return JS_EXCEPTION;
-    }
-    index = ol_promise_then(dep, account.len, OL_PTR(account.ptr), method.len,
-                            OL_PTR(method.ptr), args.len, OL_PTR(args.ptr), OL_PTR(amount), gas);
+    if (then)
+        index = ol_promise_then(dep, account.len, OL_PTR(account.ptr), method.len,
+                                OL_PTR(method.ptr), args.len, OL_PTR(args.ptr), OL_PTR(amount),
+                                gas);
+    else
+        index = ol_promise_create(account.len, OL_PTR(account.ptr), method.len,
+                                  OL_PTR(method.ptr), args.len, OL_PTR(args.ptr),
+                                  OL_PTR(amount), gas);
     desc = dup_desc(ctx, "'%.*s' on %.*s", (const char *)method.ptr, method.len,
                     (const char *)account.ptr, account.len);
     arg_free(ctx, &account);
@@ -1149,8 +1131,8 @@ static JSValue js_promise_yield_resume(JSContext *ctx, JSValueConst this_val, in
 /* --------------------------------------------------------------------- install */
 
 static const JSCFunctionListEntry promise_funcs[] = {
-    JS_CFUNC_DEF("promiseCreate", 5, js_promise_create),
-    JS_CFUNC_DEF("promiseThen", 6, js_promise_then),
+    JS_CFUNC_MAGIC_DEF("promiseCreate", 5, js_promise_call, 0),
+    JS_CFUNC_MAGIC_DEF("promiseThen", 6, js_promise_call, 1),
     JS_CFUNC_DEF("promiseAnd", 0, js_promise_and),
     JS_CFUNC_DEF("promiseBatchCreate", 1, js_promise_batch_create),
     JS_CFUNC_DEF("promiseBatchThen", 2, js_promise_batch_then),

@@ -22,6 +22,10 @@
 #define OL_RESUME_METHOD "__ol_resume"
 #define OL_RESERVED_PREFIX "__ol_"
 
+/* A BigInt or a string of decimal digits as a u128: 0 on success, -1 when it is not one
+   (nothing thrown), -2 on a pending exception, 1 when v is neither a BigInt nor a string. */
+int ol_parse_decimal(JSContext *ctx, JSValueConst v, unsigned __int128 *out);
+
 enum { NP_CALL, NP_BATCH, NP_JOINT, NP_YIELD };
 enum { NP_PENDING, NP_OK, NP_FAILED };
 

@@ -262,9 +262,7 @@ def _extract_upstream(sdist: pathlib.Path, root: pathlib.Path) -> pathlib.Path:
     dest = root / "src" / f"quickjs-ng-{QUICKJS_VERSION}-{QUICKJS_SDIST_SHA256[:12]}"
     if (dest / ".complete").is_file():
         return dest
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = pathlib.Path(tempfile.mkdtemp(prefix=".extract-", dir=dest.parent))
-    try:
+    with staged_dir(dest, ".complete", QUICKJS_SDIST_SHA256) as tmp:
         count = 0
         with tarfile.open(sdist, "r:gz") as tar:
             for member in tar.getmembers():
@@ -283,13 +281,6 @@ def _extract_upstream(sdist: pathlib.Path, root: pathlib.Path) -> pathlib.Path:
         missing = [name for name in QUICKJS_SOURCES if not (tmp / name).is_file()]
         if not count or missing:
             raise GuestBuildError(f"{sdist.name} lacks upstream-quickjs/{missing or ''}")
-        (tmp / ".complete").write_text(QUICKJS_SDIST_SHA256 + "\n")
-        if dest.exists():  # an interrupted extraction left no .complete: replace it
-            shutil.rmtree(dest)
-        os.replace(tmp, dest)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
     return dest
 
 
@@ -496,6 +487,24 @@ def _compile(unit: _Unit, env: dict[str, str]) -> None:
         os.replace(tmp, unit.obj)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def staged_dir(dest: pathlib.Path, marker: str, stamp: str) -> Iterator[pathlib.Path]:
+    """A temp folder beside `dest` to fill; when the block succeeds it gets `marker` (text
+    `stamp`) and replaces `dest` by a rename, so a reader never sees a half-made tree (one
+    without the marker is from an interrupted run and is replaced)."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = pathlib.Path(tempfile.mkdtemp(prefix=".extract-", dir=dest.parent))
+    try:
+        yield tmp
+        (tmp / marker).write_text(stamp + "\n")
+        if dest.exists():
+            shutil.rmtree(dest)
+        os.replace(tmp, dest)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 @contextlib.contextmanager

@@ -29,7 +29,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from outlayer.host.engine import cache_root
-from outlayer.host.guest_build import GuestBuildError, file_lock
+from outlayer.host.guest_build import GuestBuildError, file_lock, staged_dir
 
 
 @dataclass(frozen=True)
@@ -240,20 +240,12 @@ def _extract(pin: NpmPin, tgz: pathlib.Path, report: Callable[[str], None]) -> p
     """Unpack into a temp folder, check the files OutLayer needs, then rename into place."""
     dest = _extracted_dir(pin)
     report(f"extracting {pin.spec}")
-    tmp = pathlib.Path(tempfile.mkdtemp(prefix=".extract-", dir=dest.parent))
-    try:
+    with staged_dir(dest, _COMPLETE, pin.integrity) as tmp:
         if not safe_extract(tgz, tmp):
             raise NpmError(f"{tgz.name} is empty")
         missing = [f for f in pin.files if not (tmp / f).is_file()]
         if missing:
             raise NpmError(f"{pin.spec} lacks {missing}")
-        (tmp / _COMPLETE).write_text(pin.integrity + "\n")
-        if dest.exists():  # an interrupted extraction left no valid marker: replace it
-            shutil.rmtree(dest)
-        os.replace(tmp, dest)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
     return dest
 
 
