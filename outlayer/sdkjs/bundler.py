@@ -181,7 +181,8 @@ def _run_bundler(entry: Path) -> dict[str, Any]:
     try:
         proc = subprocess.run([node, str(BUILD_SCRIPT), str(entry)], cwd=entry.parent,
                               capture_output=True, timeout=BUILD_TIMEOUT_SECONDS, check=False,
-                              env={**os.environ, "NODE_OPTIONS": ""})
+                              env={**os.environ, "NODE_OPTIONS": "", "FORCE_COLOR": "0",
+                                   "NO_COLOR": "1"})
     except subprocess.TimeoutExpired:
         raise BuildError(f"{entry}: the bundler ran past {BUILD_TIMEOUT_SECONDS} s") from None
     try:

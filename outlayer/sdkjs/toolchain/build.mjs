@@ -56,6 +56,7 @@ function rollupOptions(entry) {
         babelHelpers: "bundled",
         babelrc: false,
         configFile: false,
+        highlightCode: false, // plain code frames, whatever FORCE_COLOR or the terminal says
         extensions: [".ts", ".js", ".jsx", ".es6", ".es", ".mjs"],
         presets: [require.resolve("@babel/preset-typescript")],
         plugins: [
