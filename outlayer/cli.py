@@ -36,6 +36,7 @@ from outlayer.chain.simulator import (
     DEFAULT_GAS,
     ContractCompileError,
     ContractSimulator,
+    convenience_key,
     read_source,
 )
 from outlayer.chain.store import MEMORY, Account, StoreError, default_db_path
@@ -518,9 +519,22 @@ def account(
     ctx: typer.Context,
     account: AccountArg,
     at_block: AtBlockOpt = None,
+    secret_key: Annotated[bool, typer.Option(
+        "--secret-key", help="Print the secret key of the full-access key this chain derived "
+        "for ACCOUNT (near-cli's private_key form), to sign for it over RPC.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Show ACCOUNT: balance, code hash, storage usage."""
+    if secret_key:
+        with _errors(as_json), _simulator(ctx) as sim:
+            private_key = sim.secret_key(account)
+            public_key = convenience_key(sim.chain_seed, account)
+        if as_json:
+            _print_json(_payload({"account_id": account, "public_key": public_key,
+                                  "private_key": private_key}))
+        else:
+            print(private_key)
+        return
     with _errors(as_json):
         with _simulator(ctx) as sim:
             fields = sim.account(account) if at_block is None else sim.account_at(account,

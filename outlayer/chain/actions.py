@@ -108,26 +108,47 @@ def _exceeded(variant: str, field: str, value: int, limit: int, what: str) -> Ac
                           f"{what} is {value}, over the limit of {limit}")
 
 
-def validate_actions(actions: object, params: Params = DEFAULT_PARAMS) -> list[Action]:
+def validate_actions(actions: object, params: Params = DEFAULT_PARAMS, *,
+                     delegated: bool = False) -> list[Action]:
     """The actions if NEAR would accept them in a transaction (nearcore's validate_actions,
     in its order); else ActionsInvalid naming nearcore's variant. An empty list is valid,
     as in nearcore (the receipt does nothing). Python-only mistakes (not an action, an
-    amount that is no u128) are plain UserErrors."""
+    amount that is no u128) are plain UserErrors. One SignedDelegate (NEP-366) may be among
+    them: its inner actions are checked the same way (`delegated`: they are those)."""
+    from outlayer.chain.signed import SignedDelegate  # signed.py imports this module
+
     if not isinstance(actions, list | tuple):
         raise UserError("a transaction's actions must be a list of actions")
     if len(actions) > params.max_actions_per_receipt:
         raise _exceeded("TotalNumberOfActionsExceeded", "total_number_of_actions",
                         len(actions), params.max_actions_per_receipt,
                         "the number of actions")
+    gas = 0
+    delegates = 0
     for i, action in enumerate(actions):
+        if isinstance(action, SignedDelegate) and not delegated:
+            delegates += 1
+            if delegates > 1:
+                raise ActionsInvalid("DelegateActionMustBeOnlyOne",
+                                     "a transaction may hold only one delegate action")
+            d = action.delegate_action
+            _valid_account_id(d.sender_id, f"action {i}: delegate sender")
+            _valid_account_id(d.receiver_id, f"action {i}: delegate receiver")
+            public_key_str(d.public_key)  # raises on a malformed key
+            inner = validate_actions(d.actions, params, delegated=True)
+            gas += sum(a.gas for a in inner if isinstance(a, FunctionCall))
+            continue
         if not isinstance(action, _ACTION_TYPES):
+            if isinstance(action, SignedDelegate):
+                raise UserError(f"action {i}: a delegate action cannot hold another one "
+                                "(NEP-366)")
             raise UserError(f"action {i} is not an action (use outlayer.chain.actions): "
                             f"{action!r}")
         if isinstance(action, DeleteAccount) and i != len(actions) - 1:
             raise ActionsInvalid("DeleteActionMustBeFinal",
                                  "DeleteAccount must be the last action of a transaction")
         _validate_action(i, action, params)
-    gas = sum(a.gas for a in actions if isinstance(a, FunctionCall))
+    gas += sum(a.gas for a in actions if isinstance(a, FunctionCall))
     if gas >= 1 << 64:
         raise ActionsInvalid("IntegerOverflow", "the function calls' prepaid gas overflows "
                              "a u64")

@@ -27,6 +27,11 @@ def epoch_height(height: int, epoch_length: int = EPOCH_LENGTH) -> int:
     return 1 + height // epoch_length
 
 
+def epoch_start(height: int, epoch_length: int = EPOCH_LENGTH) -> int:
+    """The height of the first block of block `height`'s epoch."""
+    return height - height % epoch_length
+
+
 def starts_epoch(height: int, epoch_length: int = EPOCH_LENGTH) -> bool:
     """Block `height` is the first block of a new epoch (stake changes settle there)."""
     return height > 0 and height % epoch_length == 0

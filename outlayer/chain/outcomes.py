@@ -42,8 +42,12 @@ class ActionError:
     kind: str  # OutLayer's name: JSException, AccountDoesNotExist, LackBalanceForState, ...
     message: str
     index: int | None = None  # the failing action; None: after the actions
-    #: NEAR's ActionErrorKind JSON, e.g. {"AccountDoesNotExist": {"account_id": "x"}}
-    detail: dict[str, Any] = field(default_factory=dict)
+    #: NEAR's ActionErrorKind JSON, e.g. {"AccountDoesNotExist": {"account_id": "x"}}, or
+    #: the name of a variant without fields (``"DelegateActionExpired"``)
+    detail: dict[str, Any] | str = field(default_factory=dict)
+    #: a call whose new receipt broke NEAR's rules: nearcore's ReceiptValidationError JSON
+    #: (from outlayer.vm.promises.InvalidNewReceipt; `detail` keeps OutLayer's flat form)
+    receipt_error: Any = None
 
     def to_dict(self) -> dict[str, str]:
         return {"kind": self.kind, "message": self.message}
@@ -52,12 +56,14 @@ class ActionError:
         return {"ActionError": {"index": self.index, "kind": self.detail or {self.kind: {}}}}
 
     @classmethod
-    def function_call(cls, kind: str, message: str, index: int) -> ActionError:
-        return cls(kind, message, index, {"FunctionCallError": {kind: message}})
+    def function_call(cls, kind: str, message: str, index: int,
+                      receipt_error: Any = None) -> ActionError:
+        return cls(kind, message, index, {"FunctionCallError": {kind: message}}, receipt_error)
 
     @classmethod
     def from_json(cls, doc: dict[str, Any]) -> ActionError:
-        return cls(doc["kind"], doc["message"], doc.get("index"), doc.get("detail") or {})
+        return cls(doc["kind"], doc["message"], doc.get("index"), doc.get("detail") or {},
+                   doc.get("receipt_error"))
 
 
 @dataclass
@@ -129,7 +135,9 @@ class ExecutionOutcome:
             "receipt_id": self.receipt_id,
             "error": None if self.error is None else {
                 "kind": self.error.kind, "message": self.error.message,
-                "index": self.error.index, "detail": self.error.detail},
+                "index": self.error.index, "detail": self.error.detail,
+                **({} if self.error.receipt_error is None
+                   else {"receipt_error": self.error.receipt_error})},
             "logs": self.logs, "receipt_ids": self.receipt_ids, "gas_burnt": self.gas_burnt,
             "tokens_burnt": str(self.tokens_burnt), "actions": self.actions,
             "receipt_kind": self.receipt_kind, "promise_results": self.promise_results,

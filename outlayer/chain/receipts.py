@@ -27,6 +27,7 @@ from typing import Any
 import base58
 
 from outlayer.chain.accounts import public_key_str
+from outlayer.chain.signed import DelegateAction, SignedDelegate
 from outlayer.vm.params import Params
 from outlayer.vm.receipts import (
     Action,
@@ -270,6 +271,13 @@ def action_to_json(action: Action) -> dict[str, Any]:
         return {"DeleteKey": {"public_key": action.public_key.hex()}}
     if isinstance(action, DeleteAccount):
         return {"DeleteAccount": {"beneficiary_id": action.beneficiary_id}}
+    if isinstance(action, SignedDelegate):
+        d = action.delegate_action
+        return {"Delegate": {"delegate_action": {
+            "sender_id": d.sender_id, "receiver_id": d.receiver_id,
+            "actions": [action_to_json(a) for a in d.actions], "nonce": d.nonce,
+            "max_block_height": d.max_block_height, "public_key": d.public_key.hex()},
+            "signature": action.signature.hex()}}
     raise TypeError(f"not an action: {action!r}")
 
 
@@ -293,6 +301,12 @@ def action_from_json(doc: dict[str, Any]) -> Action:
         return DeleteKey(bytes.fromhex(body["public_key"]))
     if name == "DeleteAccount":
         return DeleteAccount(body["beneficiary_id"])
+    if name == "Delegate":
+        d = body["delegate_action"]
+        return SignedDelegate(DelegateAction(
+            d["sender_id"], d["receiver_id"], tuple(action_from_json(a) for a in d["actions"]),
+            int(d["nonce"]), int(d["max_block_height"]), bytes.fromhex(d["public_key"])),
+            bytes.fromhex(body["signature"]))
     raise ValueError(f"unknown action {name!r}")
 
 
@@ -305,6 +319,12 @@ def action_summary(action: Action) -> dict[str, Any]:
         return {"FunctionCall": {"method_name": action.method_name,
                                  "args_size": len(action.args), "deposit": str(action.deposit),
                                  "gas": action.gas}}
+    if isinstance(action, SignedDelegate):
+        d = action.delegate_action
+        return {"Delegate": {"sender_id": d.sender_id, "receiver_id": d.receiver_id,
+                             "actions": [action_summary(a) for a in d.actions],
+                             "nonce": d.nonce, "max_block_height": d.max_block_height,
+                             "public_key": public_key_str(d.public_key)}}
     doc = action_to_json(action)
     if isinstance(action, AddKey | DeleteKey | Stake):
         (name, body), = doc.items()
@@ -348,6 +368,10 @@ def send_fee(params: Params, action: Action, sir: bool, receiver_id: str) -> int
         return params.action_delete_key.send_fee(sir)
     if isinstance(action, DeleteAccount):
         return params.action_delete_account.send_fee(sir)
+    if isinstance(action, SignedDelegate):  # nearcore: the inner actions with the outer sir
+        d = action.delegate_action
+        return params.action_delegate.send_fee(sir) + sum(
+            send_fee(params, a, sir, d.receiver_id) for a in d.actions)
     raise TypeError(f"not an action: {action!r}")
 
 
@@ -375,19 +399,52 @@ def exec_fee(params: Params, action: Action, receiver_id: str) -> int:
         return params.action_delete_key.execution
     if isinstance(action, DeleteAccount):
         return params.action_delete_account.execution
+    if isinstance(action, SignedDelegate):  # the inner receipt's fees: `delegated_gas`
+        return params.action_delegate.execution
     raise TypeError(f"not an action: {action!r}")
 
 
 def total_deposit(actions: list[Action]) -> int:
-    """What the actions move out of the sender: Transfer and FunctionCall deposits."""
-    return sum(a.deposit for a in actions if isinstance(a, FunctionCall | Transfer))
+    """What the actions move out of the sender: Transfer and FunctionCall deposits (a
+    delegate action's inner ones too: its relayer pays them, as on NEAR)."""
+    total = 0
+    for a in actions:
+        if isinstance(a, FunctionCall | Transfer):
+            total += a.deposit
+        elif isinstance(a, SignedDelegate):
+            total += total_deposit(list(a.delegate_action.actions))
+    return total
 
 
 def total_prepaid_gas(actions: list[Action]) -> int:
-    return sum(a.gas for a in actions if isinstance(a, FunctionCall))
+    """The function calls' gas (a delegate action's inner ones too)."""
+    total = 0
+    for a in actions:
+        if isinstance(a, FunctionCall):
+            total += a.gas
+        elif isinstance(a, SignedDelegate):
+            total += total_prepaid_gas(list(a.delegate_action.actions))
+    return total
+
+
+def delegated_gas(params: Params, delegate: DelegateAction) -> tuple[int, int]:
+    """(send fees, exec fees) of the receipt a delegate action makes, both prepaid by the
+    relayer's transaction (nearcore's total_prepaid_send_fees and the Delegate part of
+    total_prepaid_exec_fees; the inner function calls' gas is in `total_prepaid_gas`)."""
+    sir = delegate.sender_id == delegate.receiver_id
+    actions = list(delegate.actions)
+    send = sum(send_fee(params, a, sir, delegate.receiver_id) for a in actions)
+    execution = (sum(exec_fee(params, a, delegate.receiver_id) for a in actions)
+                 + params.action_receipt_creation.execution)
+    return send, execution
 
 
 def receipt_gas_budget(params: Params, actions: list[Action], receiver_id: str) -> int:
-    """Gas a receipt carries: its function calls' gas + every exec fee (the refund base)."""
-    return (total_prepaid_gas(actions) + sum(exec_fee(params, a, receiver_id) for a in actions)
-            + params.action_receipt_creation.execution)
+    """Gas a receipt carries: its function calls' gas + every exec fee (the refund base);
+    a delegate action adds the fees of the receipt it makes (`delegated_gas`)."""
+    gas = total_prepaid_gas(actions) + params.action_receipt_creation.execution
+    for a in actions:
+        gas += exec_fee(params, a, receiver_id)
+        if isinstance(a, SignedDelegate):
+            gas += sum(delegated_gas(params, a.delegate_action))
+    return gas

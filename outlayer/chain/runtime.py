@@ -42,7 +42,9 @@ refunds of their own, and burn the amount if they fail (e.g. the account was del
 
 A lone Transfer to a missing NEAR-implicit account (64 hex) creates it with the full-access
 key its id names (`_create_implicit`); the first block of each epoch releases lowered
-stakes before anything else runs (`outlayer.chain.staking`).
+stakes before anything else runs (`outlayer.chain.staking`). A Delegate action (NEP-366)
+checks the user's signed delegate action and sends its inner actions on as a new receipt
+(`outlayer.chain.delegate`).
 """
 
 from __future__ import annotations
@@ -57,7 +59,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from outlayer.chain import blocks, roots, staking, suspensions
+from outlayer.chain import blocks, delegate, roots, staking, suspensions
 from outlayer.chain import receipts as rc
 from outlayer.chain.accounts import (
     ACCESS_KEY_NONCE_RANGE_MULTIPLIER,
@@ -82,6 +84,7 @@ from outlayer.chain.outcomes import (
 )
 from outlayer.chain.receipts import SYSTEM, ActionReceipt, DataReceipt, DataReceiver, Receipt
 from outlayer.chain.result import Engine, error_dict
+from outlayer.chain.signed import SignedDelegate
 from outlayer.chain.store import AccessKeyRecord, Account, Block, Savepoint, StateStore
 from outlayer.errors import InternalError, UserError
 from outlayer.host.engine import Limits
@@ -320,7 +323,7 @@ class ReceiptRuntime:
 
     def _check(self, tx: Transaction, signer: Account) -> tuple[int, int, int]:
         """`check_transaction`, returning all of `tx_cost`."""
-        suspensions.refuse_reserved(tx.actions)
+        suspensions.refuse_reserved(delegate.flat_actions(tx.actions))
         costs = _send, _carried, cost = tx_cost(self.params, tx, self.gas_price)
         deposit = rc.total_deposit(tx.actions)
         if signer.balance < cost:
@@ -511,8 +514,9 @@ class ReceiptRuntime:
                     used += outcome.used_gas
                     if outcome.error is not None:
                         info = error_dict(outcome.error, action.method_name) or {}
-                        error = ActionError.function_call(info.get("kind", "FunctionCallError"),
-                                                          info.get("message", ""), index)
+                        error = ActionError.function_call(
+                            info.get("kind", "FunctionCallError"), info.get("message", ""),
+                            index, getattr(outcome.error, "receipt_error", None))
                         break
                     self.store.apply_changes(r.receiver_id, dict(outcome.storage_changes))
                     account.storage_usage = outcome.storage_usage
@@ -536,6 +540,14 @@ class ReceiptRuntime:
                 elif isinstance(action, DeleteKey):
                     assert account is not None
                     error = self._delete_key(r, index, action, account)
+                elif isinstance(action, SignedDelegate):  # NEP-366: outlayer.chain.delegate
+                    applied = delegate.apply(self.store, p, r, action, block.height, index)
+                    if isinstance(applied, ActionError):
+                        error = applied
+                    else:
+                        made.append(applied.receipt)
+                        burnt += applied.send_fees
+                        used += applied.send_fees + applied.carried
                 elif isinstance(action, DeleteAccount):
                     assert account is not None
                     error = self._delete_account_rule(r, index, account)

@@ -9,7 +9,9 @@ signs sha256(borsh(Transaction)).
 
 Our own decoder (rather than a PyPI borsh library: the maintained ones are schema-less or
 unmaintained since 2021) is typed, refuses anything non-canonical (option tags other than
-0/1, trailing bytes, bad UTF-8) and has an encoder for tests and Python clients.
+0/1, trailing bytes, bad UTF-8) and has an encoder for tests and Python clients. A
+`SignedDelegate` (NEP-366) is signed with `outlayer.chain.delegate.sign_delegate` and run
+by the receipt engine (`outlayer.chain.delegate.apply`).
 
 `check` applies NEAR's transaction rules against the state (nearcore's verify_and_charge):
 known recent block hash, signer and access key exist, nonce above the key's and not too far
@@ -76,7 +78,7 @@ class InvalidTx(UserError):
         self.detail = detail
 
 
-# --- actions NEAR has and OutLayer decodes but does not run -------------------------------
+# --- delegate actions (NEP-366, run by outlayer.chain.delegate) ---------------------------
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,10 @@ class DelegateAction:
 @dataclass(frozen=True)
 class SignedDelegate:
     delegate_action: DelegateAction
-    signature: bytes
+    signature: bytes  # borsh Signature: type byte + signature
+
+
+# --- actions NEAR has and OutLayer decodes but does not run -------------------------------
 
 
 @dataclass(frozen=True)
@@ -107,7 +112,7 @@ class UseGlobalContract:
     account_id: str | None
 
 
-_UNSUPPORTED = (SignedDelegate, DeployGlobalContract, UseGlobalContract)
+_UNSUPPORTED = (DeployGlobalContract, UseGlobalContract)
 
 
 @dataclass(frozen=True)
@@ -334,10 +339,7 @@ def _encode_action(action: Any) -> bytes:
     if isinstance(action, DeleteAccount):
         return b"\x07" + _str(action.beneficiary_id)
     if isinstance(action, SignedDelegate):
-        d = action.delegate_action
-        return (b"\x08" + _str(d.sender_id) + _str(d.receiver_id) + _u(len(d.actions), 4)
-                + b"".join(_encode_action(a) for a in d.actions) + _u(d.nonce, 8)
-                + _u(d.max_block_height, 8) + d.public_key + action.signature)
+        return b"\x08" + encode_delegate_action(action.delegate_action) + action.signature
     if isinstance(action, DeployGlobalContract):
         return b"\x09" + _vec(action.code) + bytes([action.mode])
     if isinstance(action, UseGlobalContract):
@@ -345,6 +347,14 @@ def _encode_action(action: Any) -> bytes:
             return b"\x0a\x00" + action.code_hash
         return b"\x0a\x01" + _str(action.account_id or "")
     raise TypeError(f"not an action: {action!r}")
+
+
+def encode_delegate_action(d: DelegateAction) -> bytes:
+    """borsh(DelegateAction): what a SignedDelegate carries, and what its sender signs
+    (behind NEP-461's prefix, see `outlayer.chain.delegate`)."""
+    return (_str(d.sender_id) + _str(d.receiver_id) + _u(len(d.actions), 4)
+            + b"".join(_encode_action(a) for a in d.actions) + _u(d.nonce, 8)
+            + _u(d.max_block_height, 8) + d.public_key)
 
 
 def encode_transaction(signer_id: str, public_key: bytes, nonce: int, receiver_id: str,
@@ -398,27 +408,34 @@ def verify_signature(stx: SignedTransaction) -> None:
 def _verify(stx: SignedTransaction) -> None:
     if stx.signature[0] != stx.public_key[0]:
         raise InvalidTx("InvalidSignature", "the signature's key type is not the public key's")
-    digest = stx.hash_bytes
-    if stx.public_key[0] == 0:
+    if not signature_ok(stx.public_key, stx.signature, stx.hash_bytes):
+        kind = "ed25519" if stx.public_key[0] == 0 else "secp256k1"
+        raise InvalidTx("InvalidSignature", f"the {kind} signature does not verify for "
+                        f"{public_key_str(stx.public_key)}")
+
+
+def signature_ok(public_key: bytes, signature: bytes, digest: bytes) -> bool:
+    """Whether the borsh `signature` is `public_key`'s (both borsh, type byte first) over
+    `digest` (transactions and delegate actions sign a sha256)."""
+    if not signature or not public_key or signature[0] != public_key[0]:
+        return False
+    if public_key[0] == 0:
         try:
-            VerifyKey(stx.public_key[1:]).verify(digest, stx.signature[1:])
-            return
+            VerifyKey(public_key[1:]).verify(digest, signature[1:])
+            return True
         except (BadSignatureError, ValueError):
-            raise InvalidTx("InvalidSignature", "the ed25519 signature does not verify for "
-                            f"{public_key_str(stx.public_key)}") from None
+            return False
     try:  # secp256k1: 65 bytes r || s || v, the key is the uncompressed point without 0x04
         recovered = coincurve.PublicKey.from_signature_and_message(
-            stx.signature[1:], digest, hasher=None).format(compressed=False)[1:]
+            signature[1:], digest, hasher=None).format(compressed=False)[1:]
     except Exception:  # noqa: BLE001 - coincurve raises plain Exception on bad input
-        recovered = b""
-    if recovered != stx.public_key[1:]:
-        raise InvalidTx("InvalidSignature", "the secp256k1 signature does not verify for "
-                        f"{public_key_str(stx.public_key)}")
+        return False
+    return recovered == public_key[1:]
 
 
 #: nearcore's protocol features behind the actions OutLayer decodes but does not run, and
 #: the protocol versions that brought them (UnsupportedProtocolFeature's fields)
-_FEATURES = {SignedDelegate: ("DelegateAction", 59), DeployGlobalContract: ("GlobalContracts", 77),
+_FEATURES = {DeployGlobalContract: ("GlobalContracts", 77),
              UseGlobalContract: ("GlobalContracts", 77)}
 
 
@@ -428,9 +445,6 @@ def _actions_error(detail: Any, message: str) -> InvalidTx:
 
 
 def _check_unsupported(actions: tuple[Any, ...]) -> None:
-    if sum(isinstance(a, SignedDelegate) for a in actions) > 1:
-        raise _actions_error("DelegateActionMustBeOnlyOne",
-                             "a transaction may hold only one delegate action")
     for action in actions:
         if isinstance(action, _UNSUPPORTED):
             feature, version = _FEATURES[type(action)]
@@ -502,6 +516,29 @@ def check(stx: SignedTransaction, store: StateStore, params: Params, height: int
     return AccessKeyRecord(signer, public_key, stx.nonce, permission)
 
 
+def function_call_key_refusal(perm: dict[str, Any], receiver_id: str, actions: Any, *,
+                              deposit_last: bool) -> tuple[Any, str] | None:
+    """Why a function-call key with permission `perm` may not sign `actions` for
+    `receiver_id` (nearcore's InvalidAccessKeyError variant and a message), or None. A
+    transaction's checks refuse a deposit before the receiver and method; a delegate
+    action's (validate_delegate_action_key) after them: `deposit_last`."""
+    call = actions[0] if len(actions) == 1 else None
+    if not isinstance(call, FunctionCall):
+        return "RequiresFullAccess", ("a function-call access key can only sign a single "
+                                      "FunctionCall action")
+    deposit = ("DepositWithFunctionCall", "a function-call access key cannot attach a deposit")
+    if call.deposit and not deposit_last:
+        return deposit
+    if receiver_id != perm["receiver_id"]:
+        return ({"ReceiverMismatch": {"tx_receiver": receiver_id,
+                                      "ak_receiver": perm["receiver_id"]}},
+                f"the key may only call {perm['receiver_id']!r}, not {receiver_id!r}")
+    if perm["method_names"] and call.method_name not in perm["method_names"]:
+        return ({"MethodNameMismatch": {"method_name": call.method_name}},
+                f"the key may not call method {call.method_name!r}")
+    return deposit if call.deposit else None
+
+
 def _function_call_key(stx: SignedTransaction, signer: str, public_key: str,
                        perm: dict[str, Any], gas_cost: int) -> dict[str, Any]:
     """A function-call key signs one FunctionCall to its receiver (one of its methods, if
@@ -518,19 +555,8 @@ def _function_call_key(stx: SignedTransaction, signer: str, public_key: str,
                                                  "cost": str(gas_cost)}},
                          f"the key's allowance {left} is less than the cost {gas_cost}")
         allowance = str(left - gas_cost)
-    if len(stx.actions) != 1 or not isinstance(stx.actions[0], FunctionCall):
-        raise refuse("RequiresFullAccess", "a function-call access key can only sign a "
-                     "single FunctionCall action")
-    call = stx.actions[0]
-    if call.deposit:
-        raise refuse("DepositWithFunctionCall", "a function-call access key cannot attach "
-                     "a deposit")
-    if stx.receiver_id != perm["receiver_id"]:
-        raise refuse({"ReceiverMismatch": {"tx_receiver": stx.receiver_id,
-                                           "ak_receiver": perm["receiver_id"]}},
-                     f"the key may only call {perm['receiver_id']!r}, not "
-                     f"{stx.receiver_id!r}")
-    if perm["method_names"] and call.method_name not in perm["method_names"]:
-        raise refuse({"MethodNameMismatch": {"method_name": call.method_name}},
-                     f"the key may not call method {call.method_name!r}")
+    refusal = function_call_key_refusal(perm, stx.receiver_id, stx.actions,
+                                        deposit_last=False)
+    if refusal is not None:
+        raise refuse(*refusal)
     return {"FunctionCall": {**perm, "allowance": allowance}}

@@ -42,6 +42,8 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import base58
+
 from outlayer.chain import blocks, roots
 from outlayer.chain import receipts as rc
 from outlayer.chain.accounts import (
@@ -113,18 +115,34 @@ DEFAULT_GAS = 300 * TGAS
 _NO_KEY = NO_KEY
 
 
+def _convenience_seed(chain_seed: bytes, account_id: str) -> bytes:
+    """The ed25519 secret seed of `convenience_key`."""
+    return hashlib.sha256(b"outlayer-convenience-key\0" + chain_seed + b"\0"
+                          + account_id.encode()).digest()
+
+
 def convenience_key(chain_seed: bytes, account_id: str) -> str:
-    """The full-access ed25519 key of a signer the simulator creates by itself (a call's or
-    transaction's missing signer), so `signer_account_pk` is a real key a contract can add
-    or compare (accounts `deploy` creates get no key: docs/EXECUTION_MODEL.md). Derived
-    from the chain seed and the account id: the same chain makes the same keys, and the
-    history records each key, so `verify` replays it. Anyone can derive the secret too:
-    a test convenience, not a security boundary."""
+    """The full-access ed25519 key of an account the simulator (or the test harness) makes
+    without being given one: a call's or transaction's missing signer, `deploy`'s and
+    `create_account`'s new accounts, the sandbox's accounts. So `signer_account_pk` is a
+    real key a contract can add or compare, and a client can sign for the account over
+    RPC (`convenience_secret_key`). Derived from the chain seed and the account id: the
+    same chain makes the same keys, and the history records each key, so `verify` replays
+    it. Anyone can derive the secret too: a test convenience, not a security boundary."""
     from nacl.signing import SigningKey
 
-    seed = hashlib.sha256(b"outlayer-convenience-key\0" + chain_seed + b"\0"
-                          + account_id.encode()).digest()
+    seed = _convenience_seed(chain_seed, account_id)
     return public_key_str(b"\x00" + SigningKey(seed).verify_key.encode())
+
+
+def convenience_secret_key(chain_seed: bytes, account_id: str) -> str:
+    """The secret of `convenience_key` in NEAR's text form (near-cli's ``private_key``:
+    "ed25519:" + base58 of the 32-byte seed and the 32-byte public key)."""
+    from nacl.signing import SigningKey
+
+    seed = _convenience_seed(chain_seed, account_id)
+    public = SigningKey(seed).verify_key.encode()
+    return "ed25519:" + base58.b58encode(seed + public).decode("ascii")
 
 
 class ContractCompileError(UserError):
@@ -469,15 +487,39 @@ class ContractSimulator:
         return account
 
     def create_account(self, account_id: str, balance: int | str = DEFAULT_BALANCE, *,
-                       public_key: str | None = None) -> dict[str, Any]:
-        """Create an account (AccountAlreadyExists if it exists); returns `account()`."""
+                       public_key: str | None = None, keyless: bool = False
+                       ) -> dict[str, Any]:
+        """Create an account (AccountAlreadyExists if it exists); returns `account()`.
+
+        Its full-access key is `public_key`, else the chain's derived `convenience_key`
+        (its secret: `secret_key`); `keyless=True` makes an account with no key at all
+        (nobody can sign for it; it can still receive)."""
         check_account_id(account_id)
         amount = parse_amount(balance)
+        if keyless and public_key is not None:
+            raise UserError("give either public_key or keyless=True, not both")
         if public_key is not None:
             public_key_bytes(public_key)
+        elif not keyless:
+            public_key = convenience_key(self.chain_seed, account_id)
         with self.store.transaction():
             self._create(account_id, amount, public_key)
         return self.account(account_id)
+
+    def secret_key(self, account_id: str) -> str:
+        """The secret key (near-cli's ``private_key`` form) of the key this chain derived for
+        `account_id` (`convenience_key`), to sign its transactions over RPC; UserError if
+        the account does not hold that key (made with another key or none, or deleted)."""
+        check_account_id(account_id)
+        key = convenience_key(self.chain_seed, account_id)
+        with self.store.snapshot():
+            self._get(account_id)
+            held = self.store.get_access_key(account_id, key) is not None
+        if not held:
+            raise UserError(f"account {account_id!r} does not hold this chain's derived key "
+                            f"{key} (it was made with another key or none, or the key was "
+                            "deleted)")
+        return convenience_secret_key(self.chain_seed, account_id)
 
     def account(self, account_id: str) -> dict[str, Any]:
         """The account record: balance and locked in yoctoNEAR (int), code hash, storage."""
@@ -565,7 +607,8 @@ class ContractSimulator:
             if created:
                 if not create:
                     self._get(account_id)
-                self._create(account_id, DEFAULT_BALANCE, None)
+                self._create(account_id, DEFAULT_BALANCE,
+                             convenience_key(self.chain_seed, account_id))
             account = self._get(account_id)
             old = self.store.get_code(account.code_hash) if account.code_hash else b""
             try:
@@ -917,6 +960,8 @@ def params_to_json(params: Params) -> dict[str, Any]:
 def params_from_json(doc: dict[str, Any]) -> Params:
     values: dict[str, Any] = {}
     for f in dataclasses.fields(Params):
+        if f.name not in doc:  # a parameter newer than the file (its chain never used it)
+            continue
         value = doc[f.name]
         values[f.name] = Fee(*value) if isinstance(value, list) else value
     return Params(**values)

@@ -350,6 +350,8 @@ class StateStore(Protocol):
 
     def has_outcomes(self, tx_hash: str) -> bool: ...
 
+    def outcome(self, outcome_id: str) -> dict[str, Any] | None: ...
+
     def outcomes_at(self, height: int) -> list[dict[str, Any]]: ...
 
     def add_transaction(self, tx: TxRecord) -> int: ...
@@ -1449,6 +1451,12 @@ class SQLiteStore:
         """The transaction is on this chain (cheaper than reading its outcomes)."""
         return self._db.execute("SELECT 1 FROM outcomes WHERE tx_hash = ? LIMIT 1",
                                 (tx_hash,)).fetchone() is not None
+
+    def outcome(self, outcome_id: str) -> dict[str, Any] | None:
+        """One outcome by its id (a transaction's hash or a receipt's id)."""
+        row = self._db.execute("SELECT body FROM outcomes WHERE id = ?",
+                               (outcome_id,)).fetchone()
+        return None if row is None else dict(json.loads(row[0]))
 
     def outcomes_at(self, height: int) -> list[dict[str, Any]]:
         rows = self._db.execute("SELECT body FROM outcomes WHERE height = ? ORDER BY seq",

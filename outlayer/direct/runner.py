@@ -30,6 +30,7 @@ from outlayer.host import engine as _engine
 from outlayer.host import wasm_binary as wb
 from outlayer.host.fastcall import Fuel, LazyExports, call_i32, context_ptr
 from outlayer.host.memory import GuestMemory
+from outlayer.host.stack import check_thread_stack
 from outlayer.syscalls import ENV
 from outlayer.vm.context import VMContext
 from outlayer.vm.interfaces import ChainView, StorageView
@@ -150,6 +151,7 @@ class DirectRuntime:
             resume: bytes | None = None) -> VMOutcome:
         """Run `method`; every failure is folded into the outcome. `realm` is ignored (it
         configures JavaScript realms); `resume` is refused (wasm calls never suspend)."""
+        check_thread_stack()  # before anything runs (raises, not an outcome)
         memory = GuestMemory()
         logic = VMLogic(context, storage, memory, params, chain, trace)
         if resume is not None:

@@ -44,6 +44,7 @@ from outlayer.host.delta import (
 )
 from outlayer.host.fastcall import Fuel, LazyExports, call_i32, context_ptr
 from outlayer.host.memory import GuestMemory
+from outlayer.host.stack import check_thread_stack
 from outlayer.realm.options import NATIVE_MODULE, RealmOptions
 from outlayer.vm.context import VMContext
 from outlayer.vm.interfaces import ChainView, StorageView
@@ -202,6 +203,7 @@ class QuickJSRuntime:
         `ol_resume` on that memory instead of `method` (the `__ol_resume` receipt of an
         await, see docs/EXECUTION_MODEL.md "Await").
         """
+        check_thread_stack()  # before anything runs (raises, not an outcome)
         if native_module:
             script, flags, line1_offset = code, NATIVE_MODULE, 0
         else:

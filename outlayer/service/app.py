@@ -73,7 +73,8 @@ def apply_genesis(sim: ContractSimulator, accounts: list[node_config.GenesisAcco
     for account in accounts:
         if sim.store.get_account(account.account_id) is None:
             sim.create_account(account.account_id, account.balance,
-                               public_key=account.public_key)
+                               public_key=account.public_key,
+                               keyless=account.public_key is None)  # as configured
             continue
         if account.public_key and sim.store.get_access_key(account.account_id,
                                                             account.public_key) is None:
@@ -120,7 +121,7 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
 
     app = FastAPI(title="OutLayer node", lifespan=lifespan, docs_url=None, redoc_url=None,
                   openapi_url=None)
-    rpc = Rpc(node, config.node.chain_id, config.tx_timeout)
+    rpc = Rpc(node, config.node.chain_id, config.tx_timeout, genesis=config.node.accounts)
     app.state.node = node
     app.state.rpc = rpc
     app.state.config = config

@@ -3,7 +3,8 @@
 `ContractSimulator` is not thread-safe and its SQLite connection belongs to the thread that
 opened it, so the node opens the simulator on its own worker thread and queues work there.
 Requests stay concurrent at the HTTP layer; chain work is serial, which is also what makes a
-run of concurrent transactions equal to a serial replay of them.
+run of concurrent transactions equal to a serial replay of them. The thread gets a known
+native stack (`outlayer.host.stack`): contracts run on it, with their wasm stack.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from outlayer.chain.simulator import ContractSimulator
+from outlayer.host.stack import guest_thread_stack
 
 T = TypeVar("T")
 
@@ -27,7 +29,8 @@ class Node:
             max_workers=1, thread_name_prefix="outlayer-chain")
         self._sim: ContractSimulator | None = None
         self._closed = threading.Event()
-        self._sim = self._pool.submit(factory).result()
+        with guest_thread_stack():  # the pool starts its one thread on this first submit
+            self._sim = self._pool.submit(factory).result()
 
     @property
     def sim(self) -> ContractSimulator:

@@ -17,12 +17,12 @@ import binascii
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import base58
 
-from outlayer.chain import signed
+from outlayer.chain import blocks, signed
 from outlayer.chain.accounts import (
     BadAccountId,
     check_account_id,
@@ -34,6 +34,7 @@ from outlayer.chain.simulator import ContractSimulator
 from outlayer.chain.store import Block
 from outlayer.errors import AccountNotFound, ContractNotDeployed, OutLayerError, UserError
 from outlayer.service import errors, views
+from outlayer.service.config import GenesisAccount
 from outlayer.service.errors import RpcError
 from outlayer.service.node import Node
 
@@ -181,7 +182,8 @@ def _status(sim: ContractSimulator, chain_id: str) -> dict[str, Any]:
             "earliest_block_hash": views.block_hash(genesis),
             "earliest_block_height": genesis.height,
             "earliest_block_time": views.iso_time(genesis.timestamp_ns),
-            "epoch_id": views.ZERO_HASH, "epoch_start_height": 0,
+            "epoch_id": views.ZERO_HASH,
+            "epoch_start_height": blocks.epoch_start(latest.height, sim.epoch_length),
         },
     }
 
@@ -217,7 +219,7 @@ def _protocol_config(sim: ContractSimulator, chain_id: str, params: Params) -> d
         _block_ref(sim, params)
     p = sim.params
     return {"chain_id": chain_id, "protocol_version": views.PROTOCOL_VERSION,
-            "genesis_height": 0, "epoch_length": 43_200,
+            "genesis_height": 0, "epoch_length": sim.epoch_length,
             "min_gas_price": str(sim.gas_price), "max_gas_price": str(sim.gas_price),
             "transaction_validity_period": signed.TRANSACTION_VALIDITY_PERIOD,
             "minimum_stake_ratio": [1, 6250],
@@ -400,13 +402,21 @@ def _outcome(sim: ContractSimulator, tx_hash: str, *, receipts: bool,
                                     with_receipts=receipts)
 
 
-def _tx_status(sim: ContractSimulator, tx_hash: str, receipts: bool) -> dict[str, Any]:
+def hash32(value: Any, name: str) -> str:
+    """A base58 32-byte hash param (a transaction, receipt or chunk id), as given."""
+    if not isinstance(value, str):
+        raise errors.bad_params(f"`{name}` must be a base58 hash, got {_json_type(value)}")
     try:
-        raw = base58.b58decode(tx_hash)
+        raw = base58.b58decode(value)
     except ValueError:
         raw = b""
     if len(raw) != 32:
-        raise errors.parse_error(f"tx_hash {tx_hash!r} is not a base58 32-byte hash")
+        raise errors.parse_error(f"{name} {value!r} is not a base58 32-byte hash")
+    return value
+
+
+def _tx_status(sim: ContractSimulator, tx_hash: str, receipts: bool) -> dict[str, Any]:
+    hash32(tx_hash, "tx_hash")
     with sim.store.snapshot():
         known = sim.store.has_outcomes(tx_hash)
     if not known:
@@ -454,10 +464,13 @@ class Rpc:
     """The JSON-RPC endpoint of one node."""
 
     def __init__(self, node: Node, chain_id: str,
-                 tx_timeout: float = DEFAULT_TX_TIMEOUT) -> None:
+                 tx_timeout: float = DEFAULT_TX_TIMEOUT,
+                 genesis: Sequence[GenesisAccount] = ()) -> None:
         self.node = node
         self.chain_id = chain_id
         self.tx_timeout = tx_timeout
+        #: the node config's genesis accounts (EXPERIMENTAL_genesis_config's total supply)
+        self.genesis = list(genesis)
         #: set (and replaced) whenever a request changed the chain: wakes waiting requests
         self._changed = asyncio.Event()
         #: transactions sent with wait_until NONE / broadcast_tx_async, still running
@@ -472,6 +485,13 @@ class Rpc:
             "sandbox_patch_state": Rpc._patch_state,
             "sandbox_fast_forward": Rpc._fast_forward,
         }
+        # the chain-info and state-change methods live in their own modules (they import
+        # this one's request helpers, hence imported here)
+        from outlayer.service import chain_info, changes, chunks
+
+        self.methods.update(chain_info.METHODS)
+        self.methods.update(changes.METHODS)
+        self.methods.update(chunks.METHODS)
 
     async def handle(self, body: bytes) -> dict[str, Any]:
         """One request body to one response object (never raises)."""

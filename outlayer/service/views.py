@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import re
 from datetime import UTC, datetime
 from typing import Any
 
 import base58
 
 from outlayer.chain.accounts import public_key_str
-from outlayer.chain.outcomes import ExecutionOutcome, FinalOutcome
+from outlayer.chain.outcomes import ActionError, ExecutionOutcome, FinalOutcome
 from outlayer.chain.signed import SignedDelegate, SignedTransaction
 from outlayer.chain.store import Account, Block
 from outlayer.vm.receipts import (
@@ -41,6 +40,16 @@ def b58(data: bytes | None) -> str:
 
 def block_hash(block: Block) -> str:
     return b58(block.hash)
+
+
+#: a block's one chunk is named by its hash XOR this mask: unique per block, and the chunk
+#: method finds the block back from it (sealed block hashes stay as they are)
+_CHUNK_MASK = hashlib.sha256(b"outlayer/chunk").digest()
+
+
+def chunk_hash(block_hash_bytes: bytes) -> bytes:
+    """The chunk hash of a block (and, applied again, the block hash of a chunk)."""
+    return bytes(a ^ b for a, b in zip(block_hash_bytes, _CHUNK_MASK, strict=True))
 
 
 def iso_time(timestamp_ns: int) -> str:
@@ -90,7 +99,8 @@ def block_view(block: Block, prev: Block | None, gas_price: int) -> dict[str, An
         # OutLayer's own: the state root this block sealed
         "state_root": b58(block.state_root),
     }
-    chunk = {"chunk_hash": b58(block.inputs_root), "prev_block_hash": prev_hash,
+    chunk = {"chunk_hash": b58(chunk_hash(block.hash or bytes(32))),
+             "prev_block_hash": prev_hash,
              "outcome_root": b58(block.outcomes_root),
              "prev_state_root": header["prev_state_root"], "encoded_merkle_root": ZERO_HASH,
              "encoded_length": 0, "height_created": block.height,
@@ -137,40 +147,10 @@ def function_call_error(kind: str, message: str) -> Any:
     return {"ExecutionError": f"{kind}: {message}"}
 
 
-#: the count field of each "<variant>: <n> exceeds the limit <limit>" message that
-#: outlayer.vm.promises.validate_receipt raises for a receipt a call created
-_RECEIPT_LIMITS = {
-    "NumberInputDataDependenciesExceeded": "number_of_input_data_dependencies",
-    "TotalNumberOfActionsExceeded": "total_number_of_actions",
-    "TotalPrepaidGasExceeded": "total_prepaid_gas",
-    "ContractSizeExceeded": "size",
-    "FunctionCallMethodNameLengthExceeded": "length",
-    "FunctionCallArgumentsLengthExceeded": "length",
-    "AddKeyMethodNameLengthExceeded": "length",
-    "AddKeyMethodNamesNumberOfBytesExceeded": "total_number_of_bytes",
-}
-_LIMIT_MESSAGE = re.compile(r"(\w+): (\d+) exceeds the limit (\d+)")
-
-
-def receipt_validation_error(message: str) -> Any:
-    """nearcore's ReceiptValidationError JSON for a NewReceiptValidationError message of
-    outlayer.vm.promises (None if the message does not name a variant with all its fields):
-    ``{"ActionsValidation": {"TotalPrepaidGasExceeded": {...}}}`` and the like."""
-    variant = message.split(":", 1)[0]
-    if variant in ("DeleteActionMustBeFinal", "FunctionCallZeroAttachedGas"):
-        return {"ActionsValidation": variant}
-    match = _LIMIT_MESSAGE.fullmatch(message)
-    if match is None or match[1] not in _RECEIPT_LIMITS:
-        return None
-    fields = {_RECEIPT_LIMITS[match[1]]: int(match[2]), "limit": int(match[3])}
-    if match[1] == "NumberInputDataDependenciesExceeded":  # a receipt rule, not an action's
-        return {match[1]: fields}
-    return {"ActionsValidation": {match[1]: fields}}
-
-
-def status_view(status: Any) -> Any:
+def status_view(status: Any, error: ActionError | None = None) -> Any:
     """A status with OutLayer's flat FunctionCallError ({kind: message}) in nearcore's form;
-    a receipt the call created that breaks NEAR's rules is nearcore's ActionErrorKind
+    a receipt the call created that breaks NEAR's rules (`error.receipt_error`, see
+    outlayer.vm.promises.InvalidNewReceipt) is nearcore's ActionErrorKind
     NewReceiptValidationError."""
     failure = status.get("Failure") if isinstance(status, dict) else None
     kind = (failure or {}).get("ActionError", {}).get("kind")
@@ -180,8 +160,7 @@ def status_view(status: Any) -> Any:
     (name, detail), = call.items()
     if not isinstance(detail, str):  # already nearcore's form (e.g. CompilationError {...})
         return status
-    receipt_error = receipt_validation_error(detail) \
-        if name == "NewReceiptValidationError" else None
+    receipt_error = error.receipt_error if error is not None else None
     if receipt_error is not None:
         action = {**failure["ActionError"], "kind": {"NewReceiptValidationError": receipt_error}}
     else:
@@ -194,7 +173,7 @@ def outcome_view(outcome: ExecutionOutcome, block_hashes: dict[int, str]) -> dic
     """nearcore's ExecutionOutcomeWithIdView (+ OutLayer's receipt_kind and actions)."""
     mine = outcome.to_json()
     body = mine["outcome"]
-    body["status"] = status_view(body["status"])
+    body["status"] = status_view(body["status"], outcome.error)
     body.pop("predecessor_id", None)
     body["metadata"] = {"version": 1, "gas_profile": None}
     return {"proof": [], "block_hash": block_hashes.get(outcome.block_height, ZERO_HASH),
@@ -221,7 +200,7 @@ def final_outcome_view(final: FinalOutcome, transaction: dict[str, Any],
     """nearcore's FinalExecutionOutcomeView (EXPERIMENTAL_tx_status adds `receipts`)."""
     view: dict[str, Any] = {
         "final_execution_status": execution_status(final),
-        "status": status_view(final.status_json()),
+        "status": status_view(final.status_json(), final.error),
         "transaction": transaction,
         "transaction_outcome": outcome_view(final.transaction_outcome, block_hashes),
         "receipts_outcome": [outcome_view(o, block_hashes) for o in final.receipts_outcome],
@@ -269,17 +248,36 @@ def action_view(action: Any) -> Any:
     if isinstance(action, DeleteAccount):
         return {"DeleteAccount": {"beneficiary_id": action.beneficiary_id}}
     if isinstance(action, SignedDelegate):
+        d = action.delegate_action
         return {"Delegate": {"delegate_action": {
-            "sender_id": action.delegate_action.sender_id,
-            "receiver_id": action.delegate_action.receiver_id}}}
+            "sender_id": d.sender_id, "receiver_id": d.receiver_id,
+            "actions": [_inner_action_json(a) for a in d.actions], "nonce": d.nonce,
+            "max_block_height": d.max_block_height,
+            "public_key": public_key_str(d.public_key)},
+            "signature": signature_str(action.signature)}}
     return {type(action).__name__: {}}
+
+
+def _inner_action_json(action: Any) -> Any:
+    """An action inside a delegate action: nearcore shows the Action itself there, not its
+    ActionView (CreateAccount is an object, DeployContract carries the whole code)."""
+    if isinstance(action, CreateAccount):
+        return {"CreateAccount": {}}
+    if isinstance(action, DeployContract):
+        return {"DeployContract": {"code": b64(action.code)}}
+    return action_view(action)
+
+
+def signature_str(signature: bytes) -> str:
+    """A borsh Signature (type byte first) as NEAR shows it: ``ed25519:<base58>``."""
+    kind = "ed25519" if signature[0] == 0 else "secp256k1"
+    return f"{kind}:{b58(signature[1:])}"
 
 
 def transaction_view(stx: SignedTransaction) -> dict[str, Any]:
     """nearcore's SignedTransactionView."""
-    kind = "ed25519" if stx.signature[0] == 0 else "secp256k1"
     return {"signer_id": stx.signer_id, "public_key": public_key_str(stx.public_key),
             "nonce": stx.nonce, "receiver_id": stx.receiver_id,
             "actions": [action_view(a) for a in stx.actions],
             "priority_fee": stx.priority_fee,
-            "signature": f"{kind}:{b58(stx.signature[1:])}", "hash": stx.hash}
+            "signature": signature_str(stx.signature), "hash": stx.hash}

@@ -13,16 +13,16 @@ sandbox's history is recorded like any chain's: `sandbox.verify()` replays it.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from outlayer.chain import actions as chain_actions
 from outlayer.chain.accounts import DEFAULT_BALANCE, DEFAULT_SIGNER, DEFAULT_SIGNER_BALANCE
+from outlayer.chain.blocks import CHAIN_SEED
 from outlayer.chain.outcomes import ExecutionOutcome, FinalOutcome
 from outlayer.chain.result import CallResult, Engine
-from outlayer.chain.simulator import DEFAULT_GAS, ContractSimulator
+from outlayer.chain.simulator import DEFAULT_GAS, ContractSimulator, convenience_key
 from outlayer.chain.units import parse_amount
 from outlayer.errors import OutLayerError
 from outlayer.vm.receipts import Action
@@ -41,15 +41,12 @@ class TransactionFailed(OutLayerError):
     kind = "TransactionFailed"
 
 
-def dev_public_key(account_id: str) -> str:
-    """A deterministic ed25519 key for a sandbox account (transactions are not signed, but
-    NEAR accounts have keys, and tests may look at them)."""
-    from nacl.signing import SigningKey
-
-    from outlayer.chain.accounts import public_key_str
-
-    seed = hashlib.sha256(b"outlayer-sandbox-key:" + account_id.encode()).digest()
-    return public_key_str(b"\x00" + SigningKey(seed).verify_key.encode())
+def dev_public_key(account_id: str, chain_seed: bytes = CHAIN_SEED) -> str:
+    """The full-access ed25519 key a sandbox account gets unless given one: the chain's
+    `convenience_key` (from the chain seed and the account id), the key the simulator gives
+    the accounts it makes; its secret: `Account.secret_key()`. Transactions here are not
+    signed, but NEAR accounts have keys, and tests may look at them or sign over RPC."""
+    return convenience_key(chain_seed, account_id)
 
 
 @dataclass
@@ -209,7 +206,7 @@ class Account:
         """`name.<this account>`, created by a transaction of this account (CreateAccount,
         Transfer, AddKey) as on NEAR; raises TransactionFailed if it fails."""
         account_id = f"{name}.{self.id}"
-        key = public_key or dev_public_key(account_id)
+        key = public_key or dev_public_key(account_id, self.sandbox.sim.chain_seed)
         self.batch(account_id, [chain_actions.create_account(),
                                 chain_actions.transfer(parse_amount(balance)),
                                 chain_actions.add_full_access_key(key)]).unwrap()
@@ -252,6 +249,11 @@ class Account:
     def keys(self) -> list[dict[str, Any]]:
         return self.sandbox.sim.access_keys(self.id)
 
+    def secret_key(self) -> str:
+        """The secret of this account's derived key (`dev_public_key`), near-cli's
+        ``private_key`` form, e.g. to sign for it through `outlayer serve` on this chain."""
+        return self.sandbox.sim.secret_key(self.id)
+
 
 #: a deployed contract is an account with code
 Contract = Account
@@ -270,8 +272,7 @@ class Sandbox:
         self.sim = ContractSimulator(db_path=db_path, engine=engine, **chain)
         self._dev = 0
         if self.sim.store.get_account(DEFAULT_SIGNER) is None:
-            self.sim.create_account(DEFAULT_SIGNER, DEFAULT_SIGNER_BALANCE,
-                                    public_key=dev_public_key(DEFAULT_SIGNER))
+            self.sim.create_account(DEFAULT_SIGNER, DEFAULT_SIGNER_BALANCE)  # derived key
         self.root = Account(self, DEFAULT_SIGNER)
 
     # --- accounts ------------------------------------------------------------------------
@@ -292,8 +293,7 @@ class Sandbox:
                        public_key: str | None = None) -> Account:
         """Create any account directly (recorded in the history); sub-accounts made by a
         transaction: `Account.create_subaccount`."""
-        self.sim.create_account(account_id, balance,
-                                public_key=public_key or dev_public_key(account_id))
+        self.sim.create_account(account_id, balance, public_key=public_key)  # None: derived
         return Account(self, account_id)
 
     def account(self, account_id: str) -> Account:

@@ -15,7 +15,16 @@ anyway (5.1 Tgas per pair).
 
 from __future__ import annotations
 
-from py_ecc.optimized_bn128 import (
+import sys
+
+#: py_ecc raises the interpreter's recursion limit to 100,000 when imported. C code that
+#: recurses once per nesting level (json.loads, repr, json.dumps) then runs the native stack
+#: (8 MiB) out at ~65,000 levels and kills the process with SIGSEGV instead of raising
+#: RecursionError. The curve code used here recurses at most once per scalar bit (<= 256
+#: levels), so the limit is put back right after the import.
+_RECURSION_LIMIT = sys.getrecursionlimit()
+
+from py_ecc.optimized_bn128 import (  # noqa: E402
     FQ,
     FQ2,
     FQ12,
@@ -34,7 +43,9 @@ from py_ecc.optimized_bn128 import (
     pairing,
 )
 
-from outlayer.errors import HostError
+from outlayer.errors import HostError  # noqa: E402
+
+sys.setrecursionlimit(_RECURSION_LIMIT)
 
 SCALAR_SIZE = 32
 POINT_SIZE = 64

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from outlayer.errors import OutLayerError
 from outlayer.vm.overlay import AccessEntry
@@ -25,14 +26,17 @@ from outlayer.vm.receipts import NewReceipt
 
 @dataclass(frozen=True, slots=True)
 class OutcomeError:
-    """The error a call ended with: the error class's NEAR name and its message."""
+    """The error a call ended with: the error class's NEAR name and its message;
+    `receipt_error`: nearcore's ReceiptValidationError JSON when a receipt the call created
+    broke NEAR's rules (outlayer.vm.promises.InvalidNewReceipt), else None."""
 
     kind: str
     message: str
+    receipt_error: Any = None
 
     @classmethod
     def of(cls, error: OutLayerError) -> OutcomeError:
-        return cls(error.kind, error.message)
+        return cls(error.kind, error.message, getattr(error, "receipt_error", None))
 
 
 @dataclass(frozen=True, slots=True)

@@ -203,6 +203,8 @@ class Params:
     action_add_function_call_key: Fee = field(default_factory=lambda: _same(102_217_625_000))
     action_add_function_call_key_per_byte: Fee = field(default_factory=lambda: _same(1_925_331))
     action_delete_key: Fee = field(default_factory=lambda: _same(94_946_625_000))
+    #: a delegate action (NEP-366) itself; its inner actions pay their own fees on top
+    action_delegate: Fee = field(default_factory=lambda: _same(200_000_000_000))
 
     # --- storage economics ---------------------------------------------------------------
     storage_amount_per_byte: int = 10**19  # yoctoNEAR per byte (1 NEAR per 100 kB)

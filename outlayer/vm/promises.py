@@ -10,7 +10,9 @@ makes on every new receipt (that is where max_actions_per_receipt lives, not in 
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
+from outlayer.chain.accounts import public_key_str
 from outlayer.errors import (
     CannotAppendActionToJointPromise,
     EmptyMethodName,
@@ -36,6 +38,26 @@ Promise = int | tuple[int, ...]
 
 #: borsh PublicKey: key type byte -> key length (0 = ed25519, 1 = secp256k1).
 _KEY_LENGTHS = {0: 32, 1: 64}
+
+
+class InvalidNewReceipt(NewReceiptValidationError):
+    """NewReceiptValidationError with nearcore's ReceiptValidationError as data: `variant`
+    and its `fields` (None: a variant without fields); `in_actions`: an ActionsValidationError,
+    which nearcore wraps in ReceiptValidationError::ActionsValidation."""
+
+    def __init__(self, message: str, variant: str, fields: dict[str, Any] | None = None, *,
+                 in_actions: bool = True) -> None:
+        super().__init__(message)
+        self.variant = variant
+        self.fields = fields
+        self.in_actions = in_actions
+
+    @property
+    def receipt_error(self) -> Any:
+        """nearcore's ReceiptValidationError JSON, e.g. ``{"ActionsValidation":
+        {"TotalPrepaidGasExceeded": {"total_prepaid_gas": 301, "limit": 300}}}``."""
+        inner = self.variant if self.fields is None else {self.variant: dict(self.fields)}
+        return {"ActionsValidation": inner} if self.in_actions else inner
 
 
 def parse_public_key(data: bytes) -> bytes | None:
@@ -149,12 +171,12 @@ class PromiseDag:
 
 def validate_receipt(receipt: NewReceipt, params: Params) -> None:
     """nearcore's validate_receipt for a receipt a call created (ValidateReceiptMode::
-    NewReceipt): a failure fails the call with NewReceiptValidationError, whose message
-    starts with the ActionsValidationError / ReceiptValidationError variant."""
+    NewReceipt): a failure fails the call with InvalidNewReceipt, whose message starts with
+    the ActionsValidationError / ReceiptValidationError variant."""
     deps = len(receipt.depends_on) + (receipt.yield_data_id is not None)
     if deps > params.max_number_input_data_dependencies:
-        raise _invalid("NumberInputDataDependenciesExceeded",
-                       deps, params.max_number_input_data_dependencies)
+        raise _invalid("NumberInputDataDependenciesExceeded", deps,
+                       params.max_number_input_data_dependencies, in_actions=False)
     actions = receipt.actions
     if len(actions) > params.max_actions_per_receipt:
         raise _invalid("TotalNumberOfActionsExceeded", len(actions),
@@ -162,7 +184,7 @@ def validate_receipt(receipt: NewReceipt, params: Params) -> None:
     total_gas = 0
     for i, action in enumerate(actions):
         if isinstance(action, DeleteAccount) and i != len(actions) - 1:
-            raise NewReceiptValidationError("DeleteActionMustBeFinal")
+            raise InvalidNewReceipt("DeleteActionMustBeFinal", "DeleteActionMustBeFinal")
         if isinstance(action, DeployContract) and len(action.code) > params.max_contract_size:
             raise _invalid("ContractSizeExceeded", len(action.code), params.max_contract_size)
         if isinstance(action, FunctionCall):
@@ -171,22 +193,40 @@ def validate_receipt(receipt: NewReceipt, params: Params) -> None:
         if isinstance(action, Stake) and action.public_key[0] != 0:
             # nearcore also refuses ed25519 keys off the prime-order subgroup; there are no
             # validators here, so only the key type is checked
-            raise NewReceiptValidationError("UnsuitableStakingKey: staking keys are ed25519")
+            raise InvalidNewReceipt("UnsuitableStakingKey: staking keys are ed25519",
+                                    "UnsuitableStakingKey",
+                                    {"public_key": public_key_str(action.public_key)})
         if isinstance(action, AddKey) and isinstance(action.permission, FunctionCallPermission):
             _validate_method_names(action.permission.method_names, params)
     if total_gas > params.max_total_prepaid_gas:
         raise _invalid("TotalPrepaidGasExceeded", total_gas, params.max_total_prepaid_gas)
 
 
-def _invalid(variant: str, value: int, limit: int) -> NewReceiptValidationError:
-    return NewReceiptValidationError(f"{variant}: {value} exceeds the limit {limit}")
+#: the count field nearcore names in each "<variant>: <n> exceeds the limit <limit>" error
+_COUNT_FIELDS = {
+    "NumberInputDataDependenciesExceeded": "number_of_input_data_dependencies",
+    "TotalNumberOfActionsExceeded": "total_number_of_actions",
+    "TotalPrepaidGasExceeded": "total_prepaid_gas",
+    "ContractSizeExceeded": "size",
+    "FunctionCallMethodNameLengthExceeded": "length",
+    "FunctionCallArgumentsLengthExceeded": "length",
+    "AddKeyMethodNameLengthExceeded": "length",
+    "AddKeyMethodNamesNumberOfBytesExceeded": "total_number_of_bytes",
+}
+
+
+def _invalid(variant: str, value: int, limit: int, *, in_actions: bool = True
+             ) -> InvalidNewReceipt:
+    return InvalidNewReceipt(f"{variant}: {value} exceeds the limit {limit}", variant,
+                             {_COUNT_FIELDS[variant]: value, "limit": limit},
+                             in_actions=in_actions)
 
 
 def _validate_function_call(action: FunctionCall, params: Params) -> None:
     if action.gas == 0:
-        raise NewReceiptValidationError(
-            f"FunctionCallZeroAttachedGas: {action.method_name!r} attaches no gas"
-        )
+        raise InvalidNewReceipt(
+            f"FunctionCallZeroAttachedGas: {action.method_name!r} attaches no gas",
+            "FunctionCallZeroAttachedGas")
     name_len = len(action.method_name.encode())
     if name_len > params.max_length_method_name:
         raise _invalid("FunctionCallMethodNameLengthExceeded", name_len,

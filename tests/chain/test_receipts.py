@@ -17,7 +17,7 @@ from outlayer.chain import actions as act
 from outlayer.chain import receipts as rc
 from outlayer.chain.accounts import DEFAULT_SIGNER, public_key_bytes
 from outlayer.chain.runtime import NEAR_GAS_PRICE
-from outlayer.chain.simulator import ContractSimulator
+from outlayer.chain.simulator import ContractSimulator, convenience_key
 from outlayer.chain.units import NEAR
 from outlayer.errors import UserError
 from outlayer.vm.params import DEFAULT_PARAMS as P
@@ -441,7 +441,8 @@ def test_access_keys(sim: ContractSimulator) -> None:
     result = sim.transact("alice.test", "alice.test", [act.add_full_access_key(KEY1), fc_key])
     assert result.ok
     keys = {k["public_key"]: k["access_key"]["permission"] for k in sim.access_keys("alice.test")}
-    assert keys == {KEY1: "FullAccess", KEY2: {"FunctionCall": {
+    derived = convenience_key(sim.chain_seed, "alice.test")  # made with it
+    assert keys == {derived: "FullAccess", KEY1: "FullAccess", KEY2: {"FunctionCall": {
         "allowance": str(NEAR), "receiver_id": "app.test", "method_names": ["vote", "read"]}}}
     # borsh: key 33 + nonce 8 + tag 1 (+ Some u128 17 + receiver 4+8 + names 4+(4+4)+(4+4))
     full, fc = 33 + 9 + 40, 33 + 9 + 17 + 12 + 20 + 40

@@ -162,7 +162,7 @@ def test_bad_input_is_refused_before_anything_runs(kv: ContractSimulator) -> Non
 def test_account_rules(sim: ContractSimulator) -> None:
     sim.create_account("bob.test", "5NEAR")
     assert sim.account("bob.test")["balance"] == 5 * NEAR
-    assert sim.account("bob.test")["storage_usage"] == 100
+    assert sim.account("bob.test")["storage_usage"] == 182  # with the chain's derived key
     with pytest.raises(AccountAlreadyExists):
         sim.create_account("bob.test")
     with pytest.raises(BadAccountId):
@@ -173,6 +173,8 @@ def test_account_rules(sim: ContractSimulator) -> None:
         sim.create_account("poor.test", 0)
     keyed = sim.create_account("key.test", public_key="ed25519:" + "1" * 32)
     assert keyed["storage_usage"] == 182  # NEAR's figure for an account with one key
+    assert sim.create_account("bare.test", keyless=True)["storage_usage"] == 100
+    assert sim.access_keys("bare.test") == []
 
 
 def test_deploy_checks(sim: ContractSimulator, tmp_path: Path) -> None:
@@ -191,7 +193,7 @@ def test_deploy_checks(sim: ContractSimulator, tmp_path: Path) -> None:
     path.write_text(KV_CONTRACT)
     first = sim.deploy("x.test", path)
     usage = sim.account("x.test")["storage_usage"]
-    assert usage == 100 + len(KV_CONTRACT.encode())
+    assert usage == 182 + len(KV_CONTRACT.encode())  # made with the derived key
     again = sim.deploy("x.test", KV_CONTRACT + "\n// v2\n")
     assert again["created"] is False and again["code_hash"] != first["code_hash"]
     assert sim.account("x.test")["storage_usage"] == usage + len("\n// v2\n")
