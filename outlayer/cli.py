@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import sqlite3
 import sys
 from collections.abc import Iterator
@@ -107,6 +108,14 @@ def _main(
 
 def _out() -> Console:
     return Console(highlight=False, soft_wrap=True)
+
+
+def _grid() -> Table:
+    """A two-column table: bold names, then values."""
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold")
+    table.add_column()
+    return table
 
 
 def _err() -> Console:
@@ -384,9 +393,20 @@ def deploy(
     allow_math_random: MathRandomOpt = False,
     allow_date_now: DateNowOpt = False,
     allow_fetch: FetchOpt = False,
+    as_global: Annotated[bool, typer.Option(
+        "--global", help="Deploy a global contract (NEP-591) by a transaction of ACCOUNT, "
+        "under its code hash: any account can then use it (`outlayer use-global`).")] = False,
+    by_account: Annotated[bool, typer.Option(
+        "--by-account", help="With --global: under ACCOUNT's id instead, so deploying again "
+        "updates it for every account using it.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Deploy FILE to ACCOUNT (the account is created if it does not exist)."""
+    if by_account and not as_global:
+        _fail(UserError("--by-account goes with --global"), EXIT_USAGE, as_json)
+    if as_global:
+        _deploy_global(ctx, account, file, by_account, as_json)
+        return
     with _errors(as_json):
         with _simulator(ctx) as sim:
             try:
@@ -400,9 +420,7 @@ def deploy(
     if as_json:
         _print_json(_payload(info))
         return
-    table = Table.grid(padding=(0, 2))
-    table.add_column(style="bold")
-    table.add_column()
+    table = _grid()
     table.add_row("account", escape(account) + (" [dim](created)[/]" if info["created"] else ""))
     table.add_row("code hash", info["code_hash"])
     table.add_row("size", f"{info['code_size']} bytes")
@@ -418,6 +436,61 @@ def deploy(
         table.add_row("methods", escape(", ".join(info["methods"])) or "[dim](none)[/]")
     table.add_row("state", escape(_db_label(ctx)))
     _out().print(Panel(table, title="deployed", border_style="green", expand=False))
+
+
+def _deploy_global(ctx: typer.Context, account: str, file: Path, by_account: bool,
+                   as_json: bool) -> None:
+    with _errors(as_json):
+        with _simulator(ctx) as sim:
+            try:
+                info = sim.deploy_global(account, file,
+                                         mode="AccountId" if by_account else "CodeHash")
+            except ContractCompileError as exc:
+                raise ContractCompileError(exc.message.replace(_GUEST_FILE, f"{file.name}:")
+                                           ) from None
+    if as_json:
+        _print_json(_payload(info))
+        return
+    (kind, value), = info["identifier"].items()
+    table = _grid()
+    table.add_row("deployer", escape(account))
+    table.add_row("use it with", escape(f"outlayer use-global ACCOUNT "
+                                        f"{'--hash' if kind == 'CodeHash' else '--account'} "
+                                        f"{value}"))
+    table.add_row("code hash", info["code_hash"])
+    table.add_row("size", f"{info['code_size']} bytes")
+    if info["methods"] is not None:
+        table.add_row("methods", escape(", ".join(info["methods"])) or "[dim](none)[/]")
+    _out().print(Panel(table, title="global contract deployed", border_style="green",
+                       expand=False))
+
+
+@app.command("use-global")
+def use_global(
+    ctx: typer.Context,
+    account: AccountArg,
+    code_hash: Annotated[str | None, typer.Option(
+        "--hash", help="The global contract's code hash (base58), deployed with --global.")
+    ] = None,
+    by_account: Annotated[str | None, typer.Option(
+        "--account", help="The account that deployed it with --global --by-account.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Make ACCOUNT run a global contract (NEP-591) instead of its own code: a
+    UseGlobalContract transaction of ACCOUNT (its local code and that code's storage are
+    released)."""
+    with _errors(as_json):
+        with _simulator(ctx) as sim:
+            info = sim.use_global(account, code_hash=code_hash, by_account=by_account)
+    if as_json:
+        _print_json(_payload(info))
+        return
+    (kind, value), = info["global_contract"].items()
+    table = _grid()
+    table.add_row("global contract", escape(f"{kind} {value}"))
+    table.add_row("storage", f"{info['storage_usage']} bytes")
+    _out().print(Panel(table, title=escape(account), border_style="green", expand=False))
 
 
 @app.command()
@@ -540,17 +613,20 @@ def account(
             fields = sim.account(account) if at_block is None else sim.account_at(account,
                                                                                   at_block)
             record: Account | None = Account(**fields)
+            uses = sim.global_contract(account, at_block)
     assert record is not None
     if as_json:
-        _print_json(_payload(record.to_json()))
+        _print_json(_payload({**record.to_json(), "global_contract": uses}))
         return
-    table = Table.grid(padding=(0, 2))
-    table.add_column(style="bold")
-    table.add_column()
+    table = _grid()
     table.add_row("balance", format_near(record.balance))
     if record.locked:
         table.add_row("locked", f"{format_near(record.locked)} (staked)")
-    table.add_row("code hash", record.code_hash or "[dim](no contract)[/]")
+    if uses is not None:
+        (kind, value), = uses.items()
+        table.add_row("global contract", escape(f"{kind} {value}"))
+    else:
+        table.add_row("code hash", record.code_hash or "[dim](no contract)[/]")
     table.add_row("storage", f"{record.storage_usage} bytes")
     table.add_row("created", f"block #{record.created_height}")
     _out().print(Panel(table, title=escape(account), expand=False))
@@ -750,9 +826,7 @@ def block(
     if as_json:
         _print_json(_payload(doc))
         return
-    table = Table.grid(padding=(0, 2))
-    table.add_column(style="bold")
-    table.add_column()
+    table = _grid()
     for name in ("timestamp_ns", "random_seed", "state_root", "outcomes_root", "inputs_root",
                  "hash"):
         table.add_row(name.replace("_", " "), str(doc[name] or "[dim](none)[/]"))
@@ -1007,3 +1081,40 @@ def serve(
     with _errors(False):
         run_node(host, port, ServiceConfig(db=db or options.db, config_file=config),
                  tx_timeout=tx_timeout)
+
+
+@app.command("workspaces-shim")
+def workspaces_shim(
+    folder: Annotated[Path, typer.Argument(help="Folder to write `near-sandbox` into.")],
+) -> None:
+    """Write a `near-sandbox` for near-workspaces' sandbox network: each Worker it starts
+    gets its own `outlayer serve` instead of a downloaded near-sandbox."""
+    from outlayer import near_sandbox
+
+    with _errors(False):
+        shim = near_sandbox.write_shim(folder)
+    _err().print(f"wrote {escape(str(shim))}; run your near-workspaces suite with:")
+    for name, value in near_sandbox.environment(folder).items():
+        print(f"export {name}={shlex.quote(value)}")
+
+
+@app.command("near-sandbox", hidden=True,
+             context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def near_sandbox_command(ctx: typer.Context) -> None:
+    """near-sandbox's command line (`--home DIR init`, `--home DIR run --rpc-addr H:PORT`),
+    as near-workspaces calls it through `workspaces-shim`."""
+    from outlayer import near_sandbox
+    from outlayer.service.app import ServiceConfig
+    from outlayer.service.app import serve as run_node
+
+    with _errors(False):
+        invocation = near_sandbox.parse(ctx.args)
+        near_sandbox.prepare(invocation)
+        if invocation.command == "run":
+            assert invocation.port is not None
+            near_sandbox.chdir_for_run(invocation)
+            run_node("127.0.0.1", invocation.port, ServiceConfig())
+
+
+if __name__ == "__main__":
+    app()

@@ -4,7 +4,7 @@
 # with a package.json and a package-lock.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-for dir in web tests/clients/js outlayer/sdkjs/toolchain; do
+for dir in web tests/clients/js tests/clients/workspaces outlayer/sdkjs/toolchain; do
   [ -f "$dir/package.json" ] || continue
   [ -f "$dir/package-lock.json" ] || { echo "setup: $dir has no package-lock.json" >&2; exit 1; }
   echo "setup: npm ci in $dir"

@@ -49,6 +49,23 @@ def deploy_contract(source: str | bytes | Path) -> DeployContract:
     return DeployContract(read_source(source))
 
 
+def deploy_global_contract(source: str | bytes | Path, mode: str = "CodeHash") -> Any:
+    """NEP-591: code anyone can use, under its hash (mode "CodeHash", immutable) or under
+    the receiver's account id (mode "AccountId", which that account updates by deploying
+    again); see `outlayer.chain.global_contracts`."""
+    from outlayer.chain import global_contracts
+    from outlayer.chain.simulator import read_source
+
+    return global_contracts.deploy_action(read_source(source), mode)
+
+
+def use_global_contract(code_hash: str | None = None, account_id: str | None = None) -> Any:
+    """Run the global contract deployed under `code_hash` (base58) or `account_id`."""
+    from outlayer.chain import global_contracts
+
+    return global_contracts.use_action(code_hash_b58=code_hash, account_id=account_id)
+
+
 def function_call(method: str, args: Any = None, deposit: int | str = 0,
                   gas: int | str = DEFAULT_GAS, gas_weight: int = 0) -> FunctionCall:
     raw = encode_args(args, DEFAULT_PARAMS.max_arguments_length)
@@ -115,7 +132,11 @@ def validate_actions(actions: object, params: Params = DEFAULT_PARAMS, *,
     as in nearcore (the receipt does nothing). Python-only mistakes (not an action, an
     amount that is no u128) are plain UserErrors. One SignedDelegate (NEP-366) may be among
     them: its inner actions are checked the same way (`delegated`: they are those)."""
-    from outlayer.chain.signed import SignedDelegate  # signed.py imports this module
+    from outlayer.chain.signed import (  # signed.py imports this module
+        DeployGlobalContract,
+        SignedDelegate,
+        UseGlobalContract,
+    )
 
     if not isinstance(actions, list | tuple):
         raise UserError("a transaction's actions must be a list of actions")
@@ -138,7 +159,7 @@ def validate_actions(actions: object, params: Params = DEFAULT_PARAMS, *,
             inner = validate_actions(d.actions, params, delegated=True)
             gas += sum(a.gas for a in inner if isinstance(a, FunctionCall))
             continue
-        if not isinstance(action, _ACTION_TYPES):
+        if not isinstance(action, _ACTION_TYPES + (DeployGlobalContract, UseGlobalContract)):
             if isinstance(action, SignedDelegate):
                 raise UserError(f"action {i}: a delegate action cannot hold another one "
                                 "(NEP-366)")
@@ -147,7 +168,10 @@ def validate_actions(actions: object, params: Params = DEFAULT_PARAMS, *,
         if isinstance(action, DeleteAccount) and i != len(actions) - 1:
             raise ActionsInvalid("DeleteActionMustBeFinal",
                                  "DeleteAccount must be the last action of a transaction")
-        _validate_action(i, action, params)
+        if isinstance(action, DeployGlobalContract | UseGlobalContract):
+            _validate_global(i, action, params)
+        else:
+            _validate_action(i, action, params)
     gas += sum(a.gas for a in actions if isinstance(a, FunctionCall))
     if gas >= 1 << 64:
         raise ActionsInvalid("IntegerOverflow", "the function calls' prepaid gas overflows "
@@ -182,6 +206,28 @@ def _validate_action(i: int, action: Action, params: Params) -> None:
         _validate_key_permission(i, action.permission, params)
     elif isinstance(action, DeleteAccount):
         _valid_account_id(action.beneficiary_id, f"action {i}: beneficiary")
+
+
+def _validate_global(i: int, action: Any, params: Params) -> None:
+    """nearcore's validate_deploy_global_contract_action (the code size) and the identifier
+    of a UseGlobalContract (a 32-byte hash or a valid account id)."""
+    from outlayer.chain.signed import DeployGlobalContract
+
+    if isinstance(action, DeployGlobalContract):
+        if action.mode not in (0, 1):
+            raise UserError(f"action {i}: global contract deploy mode must be 0 (CodeHash) or "
+                            f"1 (AccountId), got {action.mode!r}")
+        if len(action.code) > params.max_contract_size:
+            raise _exceeded("ContractSizeExceeded", "size", len(action.code),
+                            params.max_contract_size,
+                            f"action {i}: the global contract size in bytes")
+        return
+    if action.code_hash is not None:
+        if action.account_id is not None or len(action.code_hash) != 32:
+            raise UserError(f"action {i}: a global contract is named by a 32-byte code hash "
+                            "or by an account id, not both")
+        return
+    _valid_account_id(action.account_id, f"action {i}: global contract account")
 
 
 def _validate_function_call(i: int, action: FunctionCall, params: Params) -> None:

@@ -27,7 +27,12 @@ from typing import Any
 import base58
 
 from outlayer.chain.accounts import public_key_str
-from outlayer.chain.signed import DelegateAction, SignedDelegate
+from outlayer.chain.signed import (
+    DelegateAction,
+    DeployGlobalContract,
+    SignedDelegate,
+    UseGlobalContract,
+)
 from outlayer.vm.params import Params
 from outlayer.vm.receipts import (
     Action,
@@ -278,7 +283,22 @@ def action_to_json(action: Action) -> dict[str, Any]:
             "actions": [action_to_json(a) for a in d.actions], "nonce": d.nonce,
             "max_block_height": d.max_block_height, "public_key": d.public_key.hex()},
             "signature": action.signature.hex()}}
+    if isinstance(action, DeployGlobalContract):
+        return {"DeployGlobalContract": {"code": action.code.hex(),
+                                         "deploy_mode": _DEPLOY_MODES[action.mode]}}
+    if isinstance(action, UseGlobalContract):
+        return {"UseGlobalContract": {"contract_identifier": _identifier_json(action)}}
     raise TypeError(f"not an action: {action!r}")
+
+
+#: nearcore's GlobalContractDeployMode names, by borsh number
+_DEPLOY_MODES = ("CodeHash", "AccountId")
+
+
+def _identifier_json(action: UseGlobalContract) -> dict[str, str]:
+    if action.code_hash is not None:
+        return {"CodeHash": b58(action.code_hash)}
+    return {"AccountId": action.account_id or ""}
 
 
 def action_from_json(doc: dict[str, Any]) -> Action:
@@ -307,6 +327,13 @@ def action_from_json(doc: dict[str, Any]) -> Action:
             d["sender_id"], d["receiver_id"], tuple(action_from_json(a) for a in d["actions"]),
             int(d["nonce"]), int(d["max_block_height"]), bytes.fromhex(d["public_key"])),
             bytes.fromhex(body["signature"]))
+    if name == "DeployGlobalContract":
+        return DeployGlobalContract(bytes.fromhex(body["code"]),
+                                    _DEPLOY_MODES.index(body["deploy_mode"]))
+    if name == "UseGlobalContract":
+        (kind, value), = body["contract_identifier"].items()
+        return (UseGlobalContract(unb58(value), None) if kind == "CodeHash"
+                else UseGlobalContract(None, value))
     raise ValueError(f"unknown action {name!r}")
 
 
@@ -325,6 +352,10 @@ def action_summary(action: Action) -> dict[str, Any]:
                              "actions": [action_summary(a) for a in d.actions],
                              "nonce": d.nonce, "max_block_height": d.max_block_height,
                              "public_key": public_key_str(d.public_key)}}
+    if isinstance(action, DeployGlobalContract):
+        return {"DeployGlobalContract": {"code_size": len(action.code),
+                                         "code_hash": b58(hashlib.sha256(action.code).digest()),
+                                         "deploy_mode": _DEPLOY_MODES[action.mode]}}
     doc = action_to_json(action)
     if isinstance(action, AddKey | DeleteKey | Stake):
         (name, body), = doc.items()
@@ -337,6 +368,11 @@ def action_summary(action: Action) -> dict[str, Any]:
 
 def _fc_bytes(action: FunctionCall) -> int:
     return len(action.method_name.encode()) + len(action.args)
+
+
+def _identifier_bytes(action: UseGlobalContract) -> int:
+    """nearcore's GlobalContractIdentifier::len: 32 for a hash, else the account id's."""
+    return 32 if action.code_hash is not None else len((action.account_id or "").encode())
 
 
 def _key_bytes(permission: FunctionCallPermission) -> int:
@@ -372,6 +408,14 @@ def send_fee(params: Params, action: Action, sir: bool, receiver_id: str) -> int
         d = action.delegate_action
         return params.action_delegate.send_fee(sir) + sum(
             send_fee(params, a, sir, d.receiver_id) for a in d.actions)
+    if isinstance(action, DeployGlobalContract):
+        return (params.action_deploy_global_contract.send_fee(sir)
+                + params.action_deploy_global_contract_per_byte.send_fee(sir)
+                * len(action.code))
+    if isinstance(action, UseGlobalContract):
+        return (params.action_use_global_contract.send_fee(sir)
+                + params.action_use_global_contract_per_identifier_byte.send_fee(sir)
+                * _identifier_bytes(action))
     raise TypeError(f"not an action: {action!r}")
 
 
@@ -401,6 +445,13 @@ def exec_fee(params: Params, action: Action, receiver_id: str) -> int:
         return params.action_delete_account.execution
     if isinstance(action, SignedDelegate):  # the inner receipt's fees: `delegated_gas`
         return params.action_delegate.execution
+    if isinstance(action, DeployGlobalContract):
+        return (params.action_deploy_global_contract.execution
+                + params.action_deploy_global_contract_per_byte.execution * len(action.code))
+    if isinstance(action, UseGlobalContract):
+        return (params.action_use_global_contract.execution
+                + params.action_use_global_contract_per_identifier_byte.execution
+                * _identifier_bytes(action))
     raise TypeError(f"not an action: {action!r}")
 
 

@@ -100,11 +100,33 @@ def _text(value: str | None) -> bytes:
     return b"" if value is None else value.encode("utf-8")
 
 
-def account_leaf(a: Account) -> bytes:
+def account_leaf(a: Account, contract: str | None = None) -> bytes:
+    """`contract`: the global contract identifier the account uses (NEP-591), a last field
+    only when there is one (the leaves of other accounts stay as they were)."""
     code = _b58decode(a.code_hash) if a.code_hash else b""
-    return tagged_hash("outlayer/state/account", a.account_id.encode(), u128(a.balance),
-                       u128(a.locked), code, u64(a.storage_usage), u64(a.created_height),
-                       _text(a.public_key), _realm_json(a.realm))
+    fields = [a.account_id.encode(), u128(a.balance), u128(a.locked), code,
+              u64(a.storage_usage), u64(a.created_height), _text(a.public_key),
+              _realm_json(a.realm)]
+    if contract is not None:
+        fields.append(contract.encode())
+    return tagged_hash("outlayer/state/account", *fields)
+
+
+def global_contract_leaf(identifier: str, code_hash: str) -> bytes:
+    return tagged_hash("outlayer/state/global_contract", identifier.encode(),
+                       _b58decode(code_hash))
+
+
+def _state(accounts: bytes, inflight: bytes, global_leaves: list[bytes]) -> bytes:
+    """The state root over its parts; a chain with global contracts commits their root as
+    a third part (a chain without keeps the two-part root it always had)."""
+    if not global_leaves:
+        return tagged_hash("outlayer/state", accounts, inflight)
+    return tagged_hash("outlayer/state", accounts, inflight, merkle_root(global_leaves))
+
+
+def _global_leaves(store: SQLiteStore) -> list[bytes]:
+    return [global_contract_leaf(i, h) for i, h in store.global_contracts()]
 
 
 @functools.lru_cache(maxsize=256)
@@ -133,7 +155,7 @@ def account_subroot(store: SQLiteStore, account_id: str) -> bytes | None:
     account = store.get_account(account_id)
     if account is None:
         return None
-    leaves = [account_leaf(account)]
+    leaves = [account_leaf(account, store.get_account_contract(account_id))]
     proposal = store.get_stake_proposal(account_id)
     if proposal is not None:
         leaves.append(stake_proposal_leaf(account_id, *proposal))
@@ -188,7 +210,7 @@ def state_root(store: SQLiteStore, touched: Iterable[str] | None = None) -> byte
             store.put_account_root(account_id, _top_leaf(store, account_id))
         leaves = [leaf for _a, leaf in store.account_roots()]
     accounts = merkle_root([leaf for leaf in leaves if leaf is not None])
-    return tagged_hash("outlayer/state", accounts, inflight_root(store))
+    return _state(accounts, inflight_root(store), _global_leaves(store))
 
 
 def _top_leaf(store: SQLiteStore, account_id: str) -> bytes | None:
@@ -218,6 +240,7 @@ class RootCache:
         self._heads: dict[str, tuple[bytes, list[bytes], list[bytes]]] = {}
         self._storage: dict[str, dict[bytes, bytes]] = {}  # account -> key -> data leaf
         self._inflight: dict[str, list[bytes]] = {}  # table -> its leaves
+        self._globals: list[bytes] | None = None  # global contract leaves
 
     def state_root(self, store: SQLiteStore, height: int, prev_hash: bytes) -> bytes:
         """The state root at the end of block `height` (open, about to be sealed on top of
@@ -229,6 +252,7 @@ class RootCache:
             self._heads.clear()
             self._storage.clear()
             self._inflight.clear()
+            self._globals = None
         touched: dict[str, set[str]] = {}  # account -> its tables that changed
         keys: dict[str, set[bytes]] = {}
         tables: set[str] = set()
@@ -249,7 +273,9 @@ class RootCache:
         if not valid:
             self._tops = dict(store.account_roots())
         accounts = merkle_root([self._tops[a] for a in sorted(self._tops)])
-        return tagged_hash("outlayer/state", accounts, self._inflight_root(store, tables))
+        if self._globals is None or "global_contracts" in tables:
+            self._globals = _global_leaves(store)
+        return _state(accounts, self._inflight_root(store, tables), self._globals)
 
     def sealed(self, block_hash: bytes) -> None:
         self.block_hash = block_hash
@@ -259,13 +285,13 @@ class RootCache:
         """`account_subroot`'s leaves, re-read only from the tables (and storage keys)
         the block changed for this account."""
         head = self._heads.get(account_id)
-        if head is None or "accounts" in tables:
+        if head is None or "accounts" in tables or "account_contracts" in tables:
             account = store.get_account(account_id)
             if account is None:
                 self._heads.pop(account_id, None)
                 self._storage.pop(account_id, None)
                 return None
-            record = account_leaf(account)
+            record = account_leaf(account, store.get_account_contract(account_id))
         else:
             record = head[0]
         if head is None or "stake_proposals" in tables:

@@ -60,6 +60,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from outlayer.chain import blocks, delegate, roots, staking, suspensions
+from outlayer.chain import global_contracts as gc
 from outlayer.chain import receipts as rc
 from outlayer.chain.accounts import (
     ACCESS_KEY_NONCE_RANGE_MULTIPLIER,
@@ -84,7 +85,7 @@ from outlayer.chain.outcomes import (
 )
 from outlayer.chain.receipts import SYSTEM, ActionReceipt, DataReceipt, DataReceiver, Receipt
 from outlayer.chain.result import Engine, error_dict
-from outlayer.chain.signed import SignedDelegate
+from outlayer.chain.signed import DeployGlobalContract, SignedDelegate, UseGlobalContract
 from outlayer.chain.store import AccessKeyRecord, Account, Block, Savepoint, StateStore
 from outlayer.errors import InternalError, UserError
 from outlayer.host.engine import Limits
@@ -448,6 +449,7 @@ class ReceiptRuntime:
         logs: list[str] = []
         burnt = used = p.action_receipt_creation.execution
         fc_burnt = 0
+        global_burnt = 0  # yoctoNEAR a global contract deploy burnt (not gas)
         error: ActionError | None = None
         value: bytes = b""
         returned: int | None = None
@@ -492,11 +494,23 @@ class ReceiptRuntime:
                     error = compile_error(probe_code(self._engine(), action.code, block, p,
                                                      self.limits).error, index)
                     if error is None:
-                        old = (self.store.get_code(account.code_hash) if account.code_hash
-                               else b"")
+                        gc.release_contract(self.store, account)  # local or global
                         account.code_hash = self.store.put_code(action.code)
-                        account.storage_usage += len(action.code) - len(old or b"")
+                        account.storage_usage += len(action.code)
                         account.realm = "{}"
+                elif isinstance(action, DeployGlobalContract):  # NEP-591: global_contracts
+                    assert account is not None
+                    # code that cannot load is refused as DeployContract's is
+                    error = compile_error(probe_code(self._engine(), action.code, block, p,
+                                                     self.limits).error, index)
+                    deployed = error or gc.apply_deploy(self.store, p, account, action, index)
+                    if isinstance(deployed, ActionError):
+                        error = deployed
+                    else:
+                        global_burnt += deployed
+                elif isinstance(action, UseGlobalContract):
+                    assert account is not None
+                    error = gc.apply_use(self.store, account, action, index)
                 elif isinstance(action, FunctionCall):
                     assert account is not None
                     account.balance += action.deposit
@@ -576,11 +590,12 @@ class ReceiptRuntime:
                 savepoint.discard()
                 made = []
                 returned = None
+                global_burnt = 0  # the deploy's balance change is rolled back too
         budget = rc.receipt_gas_budget(p, r.actions, r.receiver_id)
         if used > budget:
             raise InternalError(f"receipt {r.id} used {used} gas, more than it carried")
 
-        tokens_burnt = 0 if r.is_refund else burnt * r.gas_price
+        tokens_burnt = 0 if r.is_refund else burnt * r.gas_price + global_burnt
         if not r.is_refund:
             deposit_refund = rc.total_deposit(r.actions) if error is not None else 0
             gas_refund = budget - (
@@ -668,7 +683,8 @@ class ReceiptRuntime:
     @staticmethod
     def _check_permission(action: Action, account: Account | None, actor: str,
                           r: ActionReceipt, index: int) -> ActionError | None:
-        if not isinstance(action, DeployContract | Stake | AddKey | DeleteKey | DeleteAccount):
+        if not isinstance(action, DeployContract | Stake | AddKey | DeleteKey | DeleteAccount
+                          | DeployGlobalContract | UseGlobalContract):
             return None
         if actor != r.receiver_id:
             name = type(action).__name__
@@ -716,8 +732,8 @@ class ReceiptRuntime:
 
     def _delete_account_rule(self, r: ActionReceipt, index: int, account: Account
                              ) -> ActionError | None:
-        code = self.store.get_code(account.code_hash) if account.code_hash else b""
-        if account.storage_usage - len(code or b"") > MAX_ACCOUNT_DELETION_STORAGE_USAGE:
+        if (account.storage_usage - gc.contract_storage(self.store, account)
+                > MAX_ACCOUNT_DELETION_STORAGE_USAGE):
             return ActionError("DeleteAccountWithLargeState",
                                f"account {r.receiver_id} has over "
                                f"{MAX_ACCOUNT_DELETION_STORAGE_USAGE} bytes of state", index,
@@ -761,7 +777,8 @@ class ReceiptRuntime:
                        account: Account, block: Block, results: list[PromiseResult],
                        resume: suspensions.Resume | None = None
                        ) -> ActionError | tuple[FunctionCallRun, list[Receipt]]:
-        code = self.store.get_code(account.code_hash) if account.code_hash else None
+        found = gc.contract_code(self.store, account)  # local code, else a global contract
+        code = None if found is None else found[1]
         if code is None:
             return ActionError(
                 "CodeDoesNotExist", f"account {r.receiver_id} has no contract deployed", index,

@@ -97,7 +97,7 @@ class SignedDelegate:
     signature: bytes  # borsh Signature: type byte + signature
 
 
-# --- actions NEAR has and OutLayer decodes but does not run -------------------------------
+# --- global contracts (NEP-591, run by outlayer.chain.global_contracts) -------------------
 
 
 @dataclass(frozen=True)
@@ -111,8 +111,6 @@ class UseGlobalContract:
     code_hash: bytes | None
     account_id: str | None
 
-
-_UNSUPPORTED = (DeployGlobalContract, UseGlobalContract)
 
 
 @dataclass(frozen=True)
@@ -433,24 +431,9 @@ def signature_ok(public_key: bytes, signature: bytes, digest: bytes) -> bool:
     return recovered == public_key[1:]
 
 
-#: nearcore's protocol features behind the actions OutLayer decodes but does not run, and
-#: the protocol versions that brought them (UnsupportedProtocolFeature's fields)
-_FEATURES = {DeployGlobalContract: ("GlobalContracts", 77),
-             UseGlobalContract: ("GlobalContracts", 77)}
-
-
 def _actions_error(detail: Any, message: str) -> InvalidTx:
     """nearcore's InvalidTxError::ActionsValidation with `detail` (an ActionsValidationError)."""
     return InvalidTx({"ActionsValidation": detail}, f"the actions are invalid: {message}")
-
-
-def _check_unsupported(actions: tuple[Any, ...]) -> None:
-    for action in actions:
-        if isinstance(action, _UNSUPPORTED):
-            feature, version = _FEATURES[type(action)]
-            raise _actions_error({"UnsupportedProtocolFeature": {
-                "protocol_feature": feature, "version": version}},
-                f"{type(action).__name__} actions are not supported by OutLayer")
 
 
 def check(stx: SignedTransaction, store: StateStore, params: Params, height: int,
@@ -474,7 +457,6 @@ def check(stx: SignedTransaction, store: StateStore, params: Params, height: int
                                                      "limit": params.max_transaction_size}},
                         f"the transaction is {len(stx.tx_bytes)} bytes, over the limit of "
                         f"{params.max_transaction_size}")
-    _check_unsupported(stx.actions)
     try:
         validate_actions(list(stx.actions), params)
     except ActionsInvalid as exc:

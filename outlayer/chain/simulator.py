@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING, Any
 import base58
 
 from outlayer.chain import blocks, roots
+from outlayer.chain import global_contracts as gc
 from outlayer.chain import receipts as rc
 from outlayer.chain.accounts import (
     DEFAULT_BALANCE,
@@ -91,6 +92,7 @@ from outlayer.chain.store import (
     Block,
     StateStore,
     TxRecord,
+    code_hash,
     open_store,
 )
 from outlayer.chain.units import TGAS, parse_amount, parse_gas
@@ -526,6 +528,20 @@ class ContractSimulator:
         check_account_id(account_id)
         return dataclasses.asdict(self._get(account_id))
 
+    def global_contract(self, account_id: str, at_block: int | None = None
+                        ) -> dict[str, str] | None:
+        """The global contract (NEP-591) `account_id` runs (at the end of block `at_block`
+        if given), as nearcore names it (``{"CodeHash": b58}`` or ``{"AccountId": id}``);
+        None if it uses none."""
+        check_account_id(account_id)
+        if at_block is not None:
+            self._check_height(at_block)
+        with self.store.snapshot():
+            if at_block is None:
+                self._get(account_id)
+            uses = gc.account_contract(self.store, account_id, at_block)
+        return None if uses is None else gc.identifier_json(uses)
+
     def state(self, account_id: str) -> dict[str, str]:
         """The contract's committed storage, keys and values in the `codec` text encoding."""
         check_account_id(account_id)
@@ -610,11 +626,10 @@ class ContractSimulator:
                 self._create(account_id, DEFAULT_BALANCE,
                              convenience_key(self.chain_seed, account_id))
             account = self._get(account_id)
-            old = self.store.get_code(account.code_hash) if account.code_hash else b""
+            old = gc.contract_storage(self.store, account)  # local code or a global's id
             try:
                 check_storage_stake(account_id, account.balance, account.locked,
-                                    account.storage_usage - len(old or b"") + len(code),
-                                    self.params)
+                                    account.storage_usage - old + len(code), self.params)
             except LackBalanceForState as exc:
                 raise UserError(exc.message) from None
             installed = self._apply("deploy", {"account_id": account_id, "code": code.hex(),
@@ -629,11 +644,55 @@ class ContractSimulator:
 
     def _install(self, account_id: str, code: bytes, realm: dict[str, Any]) -> None:
         account = self._get(account_id)
-        old = self.store.get_code(account.code_hash) if account.code_hash else b""
+        gc.release_contract(self.store, account)  # its local code, or the global it used
         account.code_hash = self.store.put_code(code)
-        account.storage_usage += len(code) - len(old or b"")
+        account.storage_usage += len(code)
         account.realm = json.dumps(realm, sort_keys=True)
         self.store.put_account(account)
+
+    def deploy_global(self, account_id: str, source: str | bytes | Path,
+                      mode: str = "CodeHash") -> dict[str, Any]:
+        """Deploy `source` as a global contract (NEP-591) by a DeployGlobalContract
+        transaction of `account_id` (made like `call`'s signer if missing): under its code
+        hash (mode "CodeHash", immutable) or under `account_id` (mode "AccountId": deploying
+        again updates it for every account using it). The account pays
+        ``global_contract_storage_amount_per_byte`` per byte, burnt. Refusals (code that
+        does not compile, too little balance) raise UserError and write nothing."""
+        check_account_id(account_id)
+        code = read_source(source)
+        action = gc.deploy_action(code, mode)
+        if len(code) > self.params.max_contract_size:
+            raise UserError(f"contract is {len(code)} bytes, over the limit of "
+                            f"{self.params.max_contract_size} bytes")
+        methods = self._probe(code, RealmOptions())
+        result = self._settled_or_raise(account_id, action)
+        ident = gc.identifier_json(gc.deployed_identifier(action, account_id))
+        return {"account_id": account_id, "identifier": ident,
+                "code_hash": code_hash(code), "code_size": len(code), "methods": methods,
+                "tx_hash": result.tx_hash}
+
+    def use_global(self, account_id: str, *, code_hash: str | None = None,
+                   by_account: str | None = None) -> dict[str, Any]:
+        """Make `account_id` run the global contract deployed under `code_hash` (base58)
+        or by `by_account` (one of them), by a UseGlobalContract transaction of its own:
+        its local code is released, the identifier counts in its storage instead. An
+        identifier nothing is deployed under raises UserError (GlobalContractDoesNotExist)
+        and writes nothing. Returns `account()` with the `global_contract` it now uses."""
+        check_account_id(account_id)
+        if by_account is not None:
+            check_account_id(by_account, "global contract account")
+        action = gc.use_action(code_hash_b58=code_hash, account_id=by_account)
+        self._settled_or_raise(account_id, action)
+        return {**self.account(account_id), "global_contract": self.global_contract(account_id)}
+
+    def _settled_or_raise(self, account_id: str, action: Action) -> CallResult:
+        """`transact` one action on the account's own behalf; a failure is a UserError."""
+        result = self.transact(account_id, account_id, [action])
+        if result.status != SUCCESS:
+            error = result.error or {}
+            raise UserError(f"{type(action).__name__} failed: {error.get('kind', '?')}: "
+                            f"{error.get('message', '')}")
+        return result
 
     def patch_state(self, account_id: str, key: str | bytes, value: str | bytes | None
                     ) -> None:
@@ -885,7 +944,8 @@ class ContractSimulator:
                 block = self.block
             else:
                 contract, storage = self._record_at(receiver, block_height)
-                past = self.store.get_code(contract.code_hash) if contract.code_hash else None
+                found = gc.contract_code(self.store, contract, block_height)
+                past = None if found is None else found[1]
                 if past is None:
                     raise ContractNotDeployed(f"account {receiver!r} had no contract at the "
                                               f"end of block {block_height}")
@@ -906,7 +966,8 @@ class ContractSimulator:
 
     def _contract(self, account_id: str) -> tuple[Account, bytes]:
         account = self._get(account_id, "contract account")
-        code = self.store.get_code(account.code_hash) if account.code_hash else None
+        found = gc.contract_code(self.store, account)  # local code, else a global contract
+        code = None if found is None else found[1]
         if code is None:
             raise ContractNotDeployed(f"account {account_id!r} has no contract deployed "
                                       f"(deploy one first: `outlayer deploy {account_id} FILE`)")

@@ -30,6 +30,10 @@ append every row change of the state tables to `state_changes`, tagged with the 
 end state first includes it, so the state as of any block can be rebuilt without a replay.
 Sealed blocks, `history`, `state_changes` and `outcomes` are append-only (triggers refuse
 updates and deletes).
+
+Global contracts (schema 5, NEP-591, `outlayer.chain.global_contracts`): `global_contracts`
+maps an identifier (``hash:<base58>`` or ``account:<id>``) to the hash of its code in
+`code`; `account_contracts` names the global contract an account uses instead of local code.
 """
 
 from __future__ import annotations
@@ -48,7 +52,7 @@ from typing import Any, Protocol
 
 import base58
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 MEMORY = ":memory:"
 
 
@@ -150,6 +154,9 @@ STATE_TABLES: dict[str, TableSpec] = {
                              frozenset({"body"})),
     "stake_proposals": TableSpec(("account_id", "stake", "public_key"), ("account_id",),
                                  account="account_id"),
+    "global_contracts": TableSpec(("identifier", "code_hash"), ("identifier",)),
+    "account_contracts": TableSpec(("account_id", "identifier"), ("account_id",),
+                                   account="account_id"),
 }
 #: the state_changes pseudo-table recording an AUTOINCREMENT counter (migrated files)
 SEQUENCE_TABLE = "sqlite_sequence"
@@ -268,6 +275,19 @@ class StateStore(Protocol):
     def put_account(self, account: Account) -> None: ...
 
     def get_code(self, code_hash: str) -> bytes | None: ...
+
+    def get_global_contract(self, identifier: str) -> str | None: ...
+
+    def put_global_contract(self, identifier: str, code_hash: str) -> None: ...
+
+    def global_contracts(self) -> list[tuple[str, str]]: ...
+
+    def get_account_contract(self, account_id: str) -> str | None: ...
+
+    def set_account_contract(self, account_id: str, identifier: str | None) -> None: ...
+
+    def row_as_of(self, table: str, pk: tuple[Any, ...], height: int
+                  ) -> tuple[Any, ...] | None: ...
 
     def put_code(self, code: bytes) -> str: ...
 
@@ -500,6 +520,14 @@ _SCHEMA_V4 = [
     "BEGIN SELECT RAISE(ABORT, 'a sealed block is append-only'); END",
     "CREATE TRIGGER blocks_append_only BEFORE DELETE ON blocks "
     "BEGIN SELECT RAISE(ABORT, 'blocks are append-only'); END",
+]
+
+
+#: schema 5: global contracts (NEP-591): code under an identifier, and the accounts using one.
+_SCHEMA_V5 = [
+    "CREATE TABLE global_contracts (identifier TEXT PRIMARY KEY, "
+    "code_hash TEXT NOT NULL REFERENCES code(hash))",
+    "CREATE TABLE account_contracts (account_id TEXT PRIMARY KEY, identifier TEXT NOT NULL)",
 ]
 
 
@@ -867,6 +895,7 @@ class SQLiteStore:
                 for statement in (_SCHEMA + _SCHEMA_V3).split(";"):
                     if statement.strip():
                         self._db.execute(statement)
+                self._create_v5()
                 self._create_v4()
                 self._db.execute("INSERT INTO schema_version VALUES (?)", (SCHEMA_VERSION,))
                 return
@@ -887,9 +916,13 @@ class SQLiteStore:
                     "WHERE public_key IS NOT NULL")
                 version = 3
             if version == 3:  # version 4: verifiable history, from the state as it is now
+                self._create_v5()  # (its tables are state: logged and seeded with the rest)
                 self._create_v4()
                 self._seed_history()
                 version = SCHEMA_VERSION
+            if version == 4:  # version 5: global contracts (empty: no history to seed)
+                self._create_v5()
+                version = 5
             if row is not None and row[0] != version:
                 self._db.execute("UPDATE schema_version SET version = ?", (version,))
             if version != SCHEMA_VERSION:
@@ -897,6 +930,10 @@ class SQLiteStore:
                                  f"reads version {SCHEMA_VERSION}")
             self._log_state_tables()
             self._add_indexes()
+
+    def _create_v5(self) -> None:
+        for statement in _SCHEMA_V5:
+            self._db.execute(statement)
 
     def _create_v4(self) -> None:
         for statement in _SCHEMA_V4:
@@ -1203,6 +1240,54 @@ class SQLiteStore:
         self._write("INSERT OR IGNORE INTO code (hash, code) VALUES (?, ?)", (digest, code))
         return digest
 
+    # --- global contracts (NEP-591, outlayer.chain.global_contracts) ---------------------
+
+    def get_global_contract(self, identifier: str) -> str | None:
+        """The code hash deployed under a global contract identifier, or None."""
+        row = self._db.execute("SELECT code_hash FROM global_contracts WHERE identifier = ?",
+                               (identifier,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def put_global_contract(self, identifier: str, code_hash: str) -> None:
+        self._write("INSERT INTO global_contracts (identifier, code_hash) VALUES (?, ?) "
+                    "ON CONFLICT (identifier) DO UPDATE SET code_hash = excluded.code_hash",
+                    (identifier, code_hash))
+
+    def global_contracts(self) -> list[tuple[str, str]]:
+        """(identifier, code hash) of every global contract, by identifier."""
+        rows = self._db.execute("SELECT identifier, code_hash FROM global_contracts "
+                                "ORDER BY identifier").fetchall()
+        return [(str(r[0]), str(r[1])) for r in rows]
+
+    def get_account_contract(self, account_id: str) -> str | None:
+        """The identifier of the global contract `account_id` uses, or None."""
+        row = self._db.execute("SELECT identifier FROM account_contracts WHERE account_id = ?",
+                               (account_id,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_account_contract(self, account_id: str, identifier: str | None) -> None:
+        if identifier is None:
+            self._write("DELETE FROM account_contracts WHERE account_id = ?", (account_id,))
+        else:
+            self._write("INSERT INTO account_contracts (account_id, identifier) VALUES (?, ?) "
+                        "ON CONFLICT (account_id) DO UPDATE SET identifier = "
+                        "excluded.identifier", (account_id, identifier))
+
+    def row_as_of(self, table: str, pk: tuple[Any, ...], height: int
+                  ) -> tuple[Any, ...] | None:
+        """One row of a state table as it was at the end of block `height` (from
+        `state_changes`: no replay), None if it did not exist then."""
+        key = json.dumps(list(pk), separators=(",", ":"))
+        sql = ("SELECT seq, height, tbl, account_id, pk, row FROM state_changes WHERE "
+               "tbl = ? AND pk = ? AND height <= ?")
+        params: tuple[Any, ...] = (table, key, height)
+        spec = STATE_TABLES[table]
+        if spec.account is not None:  # the account index narrows it down
+            sql += " AND account_id = ?"
+            params += (pk[spec.pk.index(spec.account)],)
+        row = self._db.execute(sql + " ORDER BY seq DESC LIMIT 1", params).fetchone()
+        return None if row is None else self._change(row).row
+
     # --- contract storage ---------------------------------------------------------------
 
     def storage_get(self, account_id: str, key: bytes) -> bytes | None:
@@ -1247,6 +1332,7 @@ class SQLiteStore:
         self._write("DELETE FROM accounts WHERE account_id = ?", (account_id,))
         self._write("DELETE FROM access_keys WHERE account_id = ?", (account_id,))
         self._write("DELETE FROM state WHERE account_id = ?", (account_id,))
+        self._write("DELETE FROM account_contracts WHERE account_id = ?", (account_id,))
         self._accounts[account_id] = None
         self._storage.clear()
 

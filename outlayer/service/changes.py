@@ -33,6 +33,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from outlayer.chain import global_contracts
 from outlayer.chain.accounts import (
     BadAccountId,
     check_account_id,
@@ -180,8 +181,9 @@ def _account(row: tuple[Any, ...]) -> Account:
                    str(row[7]))
 
 
-def _account_value(account: Account, block: Block) -> dict[str, Any]:
-    view = views.account_view(account, block)
+def _account_value(sim: ContractSimulator, account: Account, block: Block) -> dict[str, Any]:
+    uses = global_contracts.account_contract(sim.store, account.account_id, block.height)
+    view = views.account_view(account, block, uses)
     for name in views.at(block):
         view.pop(name)
     return {"account_id": account.account_id, **view}
@@ -197,14 +199,14 @@ def _key_of(change: StateChange) -> tuple[str, Any]:
     return pk[0], bytes.fromhex(pk[1])
 
 
-def _value(change: StateChange, block: Block) -> dict[str, Any]:
+def _value(sim: ContractSimulator, change: StateChange, block: Block) -> dict[str, Any]:
     """StateChangeValueView of one row change (without the cause)."""
     account_id, key = _key_of(change)
     row = change.row
     if change.table == "accounts":
         if row is None:
             return {"type": "account_deletion", "change": {"account_id": account_id}}
-        return {"type": "account_update", "change": _account_value(_account(row), block)}
+        return {"type": "account_update", "change": _account_value(sim, _account(row), block)}
     if change.table == "access_keys":
         public_key = public_key_str(key)
         if row is None:
@@ -315,7 +317,7 @@ def _changes(sim: ContractSimulator, params: dict[str, Any], kind: str) -> dict[
                     continue
                 if prefix is not None and not key.startswith(prefix):
                     continue
-                picked.append((i, (order, account_id, key or b""), _value(change, block)))
+                picked.append((i, (order, account_id, key or b""), _value(sim, change, block)))
         return {"block_hash": views.block_hash(block),
                 "changes": _with_causes(sim, block, changes, picked)}
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import base58
 
-from outlayer.chain import blocks, signed
+from outlayer.chain import blocks, global_contracts, signed
 from outlayer.chain.accounts import (
     BadAccountId,
     check_account_id,
@@ -248,7 +248,8 @@ def _query(sim: ContractSimulator, params: Params) -> dict[str, Any]:
         raise errors.bad_params(f"unknown request_type {_shown(kind)} (one of "
                                 f"{', '.join(sorted(_QUERIES))})")
     block = _block_ref(sim, params)
-    account_id = _account(params.get("account_id"), block)
+    account_id = "" if kind == "view_global_contract_code" else \
+        _account(params.get("account_id"), block)
     return _QUERIES[kind](sim, params, block, account_id)
 
 
@@ -269,18 +270,25 @@ def _account_at(sim: ContractSimulator, account_id: str, block: Block
 def _view_account(sim: ContractSimulator, params: dict[str, Any], block: Block,
                   account_id: str) -> dict[str, Any]:
     account, _ = _account_at(sim, account_id, block)
-    return views.account_view(account, block)
+    latest = block.height == sim.height
+    with sim.store.snapshot():
+        uses = global_contracts.account_contract(sim.store, account_id,
+                                                 None if latest else block.height)
+    return views.account_view(account, block, uses)
 
 
 def _view_code(sim: ContractSimulator, params: dict[str, Any], block: Block,
                account_id: str) -> dict[str, Any]:
     account, _ = _account_at(sim, account_id, block)
-    code = sim.store.get_code(account.code_hash) if account.code_hash else None
-    if code is None:
+    with sim.store.snapshot():  # local code, else the global contract it uses (NEP-591)
+        found = global_contracts.contract_code(
+            sim.store, account, None if block.height == sim.height else block.height)
+    if found is None:
         raise errors.handler("NO_CONTRACT_CODE", {"contract_account_id": account_id,
                                                   **views.at(block)},
                              f"contract code for account {account_id} does not exist")
-    return {"code_base64": views.b64(code), "hash": account.code_hash, **views.at(block)}
+    digest, code = found
+    return {"code_base64": views.b64(code), "hash": digest, **views.at(block)}
 
 
 def _view_state(sim: ContractSimulator, params: dict[str, Any], block: Block,
@@ -358,11 +366,45 @@ def _view_access_key_list(sim: ContractSimulator, params: dict[str, Any], block:
     return {"keys": _keys_at(sim, account_id, block), **views.at(block)}
 
 
+def _view_global_code(sim: ContractSimulator, params: dict[str, Any], block: Block,
+                      account_id: str) -> dict[str, Any]:
+    """nearcore's view_global_contract_code (`code_hash`, base58) and
+    view_global_contract_code_by_account_id (`account_id`): a global contract's code."""
+    if account_id:
+        action = global_contracts.use_action(account_id=account_id)
+    else:
+        text = params.get("code_hash")
+        if not isinstance(text, str):
+            raise errors.bad_params("missing field `code_hash`" if text is None else
+                                    f"`code_hash` must be a string, got {_json_type(text)}")
+        try:
+            action = global_contracts.use_action(code_hash_b58=text)
+        except UserError as exc:
+            raise errors.bad_params(exc.message) from None
+    ident = global_contracts.identifier(action)
+    with sim.store.snapshot():
+        if block.height == sim.height:
+            digest = sim.store.get_global_contract(ident)
+        else:
+            row = sim.store.row_as_of("global_contracts", (ident,), block.height)
+            digest = None if row is None else str(row[1])
+        code = None if digest is None else sim.store.get_code(digest)
+    if digest is None or code is None:
+        detail = global_contracts.identifier_json(ident)
+        raise errors.handler("NO_GLOBAL_CONTRACT_CODE", {"identifier": detail,
+                                                         **views.at(block)},
+                             f"global contract code of "
+                             f"{global_contracts.describe(ident)} does not exist")
+    return {"code_base64": views.b64(code), "hash": digest, **views.at(block)}
+
+
 _QUERIES: dict[str, Callable[[ContractSimulator, dict[str, Any], Block, str],
                              dict[str, Any]]] = {
     "view_account": _view_account, "view_code": _view_code, "view_state": _view_state,
     "call_function": _call_function, "view_access_key": _view_access_key,
     "view_access_key_list": _view_access_key_list,
+    "view_global_contract_code": _view_global_code,
+    "view_global_contract_code_by_account_id": _view_global_code,
 }
 
 

@@ -12,8 +12,14 @@ from typing import Any
 import base58
 
 from outlayer.chain.accounts import public_key_str
+from outlayer.chain.global_contracts import view_fields
 from outlayer.chain.outcomes import ActionError, ExecutionOutcome, FinalOutcome
-from outlayer.chain.signed import SignedDelegate, SignedTransaction
+from outlayer.chain.signed import (
+    DeployGlobalContract,
+    SignedDelegate,
+    SignedTransaction,
+    UseGlobalContract,
+)
 from outlayer.chain.store import Account, Block
 from outlayer.vm.receipts import (
     AddKey,
@@ -30,7 +36,9 @@ from outlayer.vm.receipts import (
 #: base58 of 32 zero bytes: NEAR's code hash of an account with no contract.
 NO_CODE_HASH = base58.b58encode(bytes(32)).decode()
 ZERO_HASH = NO_CODE_HASH
-PROTOCOL_VERSION = 73
+#: the protocol version the node claims: 77, the first with global contracts (NEP-591), which
+#: it runs and whose AccountView fields (global_contract_hash / _account_id) its views fill
+PROTOCOL_VERSION = 77
 NODE_VERSION = {"version": "outlayer", "build": "outlayer", "rustc_version": ""}
 
 
@@ -112,12 +120,15 @@ def block_view(block: Block, prev: Block | None, gas_price: int) -> dict[str, An
     return {"author": "outlayer", "header": header, "chunks": [chunk]}
 
 
-def account_view(account: Account, block: Block) -> dict[str, Any]:
+def account_view(account: Account, block: Block, global_contract: str | None = None
+                 ) -> dict[str, Any]:
+    """nearcore's AccountView. An account using a global contract (`global_contract`: its
+    stored identifier, NEP-591) shows no local code hash and names the global contract by
+    global_contract_hash or global_contract_account_id, as nearcore's view does."""
     return {"amount": str(account.balance), "locked": str(account.locked),
             "code_hash": account.code_hash or NO_CODE_HASH,
             "storage_usage": account.storage_usage, "storage_paid_at": 0,
-            "global_contract_hash": None, "global_contract_account_id": None,
-            **at(block)}
+            **view_fields(global_contract), **at(block)}
 
 
 def at(block: Block) -> dict[str, Any]:
@@ -255,6 +266,13 @@ def action_view(action: Any) -> Any:
             "max_block_height": d.max_block_height,
             "public_key": public_key_str(d.public_key)},
             "signature": signature_str(action.signature)}}
+    if isinstance(action, DeployGlobalContract):  # like DeployContract: the code's hash
+        name = "DeployGlobalContract" if action.mode == 0 else "DeployGlobalContractByAccountId"
+        return {name: {"code": b64(hashlib.sha256(action.code).digest())}}
+    if isinstance(action, UseGlobalContract):
+        if action.code_hash is not None:
+            return {"UseGlobalContract": {"code_hash": b58(action.code_hash)}}
+        return {"UseGlobalContractByAccountId": {"account_id": action.account_id}}
     return {type(action).__name__: {}}
 
 

@@ -205,11 +205,24 @@ class Params:
     action_delete_key: Fee = field(default_factory=lambda: _same(94_946_625_000))
     #: a delegate action (NEP-366) itself; its inner actions pay their own fees on top
     action_delegate: Fee = field(default_factory=lambda: _same(200_000_000_000))
+    #: global contracts (NEP-591, nearcore 77.yaml): a deploy per code byte, a use per byte
+    #: of its identifier (32 for a code hash, else the account id's length)
+    action_deploy_global_contract: Fee = field(default_factory=lambda: _same(184_765_750_000))
+    action_deploy_global_contract_per_byte: Fee = field(
+        default_factory=lambda: Fee(6_812_999, 47_683_715, 70_000_000)
+    )
+    action_use_global_contract: Fee = field(default_factory=lambda: _same(184_765_750_000))
+    action_use_global_contract_per_identifier_byte: Fee = field(
+        default_factory=lambda: Fee(6_812_999, 47_683_715, 64_572_944)
+    )
 
     # --- storage economics ---------------------------------------------------------------
     storage_amount_per_byte: int = 10**19  # yoctoNEAR per byte (1 NEAR per 100 kB)
     storage_num_bytes_account: int = 100
     storage_num_extra_bytes_record: int = 40
+    #: what a global contract deploy burns per code byte (nearcore 77.yaml: 0.0001 NEAR,
+    #: ten times the staking price of local code, paid once instead of by every user)
+    global_contract_storage_amount_per_byte: int = 10**20
 
     # --- limits --------------------------------------------------------------------------
     max_gas_burnt: int = 300 * TGAS

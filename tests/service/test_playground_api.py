@@ -288,3 +288,15 @@ def test_the_node_app_serves_the_playground_beside_json_rpc() -> None:
             "request_type": "view_state", "finality": "final", "account_id": "counter.test",
             "prefix_base64": ""}}).json()
         assert rpc["result"]["values"] == [{"key": "Y291bnQ=", "value": "MQ=="}], rpc
+
+
+def test_an_account_running_a_global_contract_lists_its_methods() -> None:
+    sim = ContractSimulator(db_path=":memory:", gas_price=0)
+    counter = Path(__file__).parents[2] / "examples" / "counter.js"
+    deployed = sim.deploy_global("lib.test", counter)
+    sim.create_account("user.test")
+    sim.use_global("user.test", code_hash=deployed["identifier"]["CodeHash"])
+    shown = ops.contract(sim, "user.test")
+    assert shown["code_hash"] is None
+    assert shown["global_contract"] == deployed["identifier"]
+    assert "increment" in shown["methods"]

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from outlayer.chain import global_contracts
 from outlayer.chain.accounts import DEFAULT_SIGNER
 from outlayer.chain.codec import text_to_bytes
 from outlayer.chain.modes import engine_for
@@ -23,6 +24,7 @@ from outlayer.chain.outcomes import ExecutionOutcome
 from outlayer.chain.result import CallResult, exported_names
 from outlayer.chain.runtime import probe_code
 from outlayer.chain.simulator import DEFAULT_GAS, ContractSimulator
+from outlayer.chain.store import Account
 from outlayer.errors import OutLayerError, UserError
 from outlayer.realm.options import RealmOptions
 
@@ -84,6 +86,7 @@ def contract(sim: ContractSimulator, account_id: str) -> dict[str, Any]:
     return {"account_id": account_id,
             "balance": str(account["balance"]), "locked": str(account["locked"]),
             "storage_usage": account["storage_usage"], "code_hash": account["code_hash"],
+            "global_contract": sim.global_contract(account_id),
             "methods": methods(sim, account), "state": state_table(sim, account_id),
             "block_height": sim.height}
 
@@ -91,11 +94,11 @@ def contract(sim: ContractSimulator, account_id: str) -> dict[str, Any]:
 def methods(sim: ContractSimulator, account: dict[str, Any]) -> list[str]:
     """The contract's exported functions: its code is loaded (not called) in a view
     context, the way `ContractSimulator.deploy` lists them."""
-    if not account["code_hash"]:
+    with sim.store.snapshot():
+        found = global_contracts.contract_code(sim.store, Account(**account))
+    if found is None:  # no contract, local or global (NEP-591)
         return []
-    code = sim.store.get_code(account["code_hash"])
-    if code is None:
-        return []
+    code = found[1]
     try:
         realm = RealmOptions.parse(json.loads(account["realm"] or "{}"))
         outcome = probe_code(engine_for(sim.execution_mode), code, sim.block, sim.params,

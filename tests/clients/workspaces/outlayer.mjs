@@ -1,0 +1,47 @@
+// What a near-workspaces suite changes to run against `outlayer serve`: how it makes its
+// Worker. near-workspaces' "custom" network talks to a node that is already running (its
+// "sandbox" network always spawns a near-sandbox binary of its own), configured by:
+//   OUTLAYER_RPC       the node's JSON-RPC address (`outlayer serve` prints it)
+//   OUTLAYER_ROOT_KEY  the root account's key file, near-cli format
+//                      (`outlayer serve` writes .outlayer/keys/localnet/test.near.json)
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { KeyPair, keyStores } from "near-api-js";
+import { ONE_NEAR, Worker } from "near-workspaces";
+
+/** Worker.init's config for the node: network "custom", its address, root account and key. */
+export async function outlayerConfig() {
+  const rpcAddr = process.env.OUTLAYER_RPC;
+  const keyFile = process.env.OUTLAYER_ROOT_KEY;
+  if (!rpcAddr || !keyFile) {
+    throw new Error("set OUTLAYER_RPC (the `outlayer serve` address) and OUTLAYER_ROOT_KEY "
+                    + "(its root key file, .outlayer/keys/localnet/test.near.json)");
+  }
+  const credentials = JSON.parse(readFileSync(keyFile, "utf8"));
+  // the custom network's default key store is a new empty one on every access, so the
+  // suite passes its own: the keys of the accounts the tests create are kept here too
+  const keyStore = new keyStores.InMemoryKeyStore();
+  await keyStore.setKey("custom", credentials.account_id,
+                        KeyPair.fromString(credentials.private_key));
+  // new accounts get 100 NEAR unless told otherwise, as on near-sandbox
+  return { network: "custom", rpcAddr, rootAccountId: credentials.account_id, keyStore,
+           initialBalance: 100n * ONE_NEAR };
+}
+
+/**
+ * `Worker.init()` for `outlayer serve`: a Worker whose root account is a fresh account
+ * (dev-<random>.test.near, `rootBalance` yoctoNEAR), so tests that each make their own
+ * Worker and reuse account names (`root.createSubAccount("alice")`) do not collide on the
+ * one shared node, as each near-sandbox Worker has a chain of its own.
+ */
+export async function outlayerWorker({ rootBalance = 1000n * ONE_NEAR } = {}) {
+  const config = await outlayerConfig();
+  const shared = await Worker.init(config);
+  const root = await shared.rootAccount.devCreateAccount({ initialBalance: rootBalance });
+  return Worker.init({ ...config, rootAccountId: root.accountId });
+}
+
+/** A contract of the repo's examples/ folder (OutLayer JS contracts: the code is the module). */
+export function example(name) {
+  return fileURLToPath(new URL(`../../../examples/${name}`, import.meta.url));
+}

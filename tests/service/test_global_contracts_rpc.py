@@ -1,0 +1,184 @@
+"""Global contracts (NEP-591) through JSON-RPC: signed DeployGlobalContract /
+UseGlobalContract transactions, their views, the accounts using them (view_account,
+view_code, call_function, view_global_contract_code*); and near-api-js's
+deployGlobalContract / useGlobalContract, unmodified, against a live `outlayer serve`."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import base58
+import pytest
+from nacl.signing import SigningKey
+
+from outlayer.chain import signed
+from outlayer.service.views import NO_CODE_HASH
+from outlayer.testing.environment import missing
+from outlayer.vm.receipts import AddKey, CreateAccount, FullAccess, FunctionCall, Transfer
+from tests.service.live import live_node
+
+ROOT = Path(__file__).parents[2]
+JS = ROOT / "tests" / "clients" / "js"
+COUNTER_PATH = ROOT / "examples" / "counter.js"
+COUNTER = COUNTER_PATH.read_bytes()
+COUNTER_HASH = base58.b58encode(hashlib.sha256(COUNTER).digest()).decode()
+USER = "user.test.near"
+USER_SEED = bytes(range(32))
+USER_PK = b"\x00" + bytes(SigningKey(USER_SEED).verify_key)
+USER_KEY = "ed25519:" + base58.b58encode(USER_PK[1:]).decode()
+
+
+def query(node: Any, request: str, **fields: Any) -> Any:
+    return node.result("query", {"request_type": request, "finality": "final", **fields})
+
+
+def send(node: Any, seed: bytes, signer: str, key: str, actions: list[Any]) -> dict[str, Any]:
+    """Sign `actions` from `signer` to itself with the next nonce of `key`; FINAL result."""
+    nonce = query(node, "view_access_key", account_id=signer, public_key=key)["nonce"] + 1
+    raw = signed.sign(seed, signer, nonce, signer, node.block_hash(), actions)
+    reply = node.call("send_tx", {"signed_tx_base64": base64.b64encode(raw).decode(),
+                                  "wait_until": "FINAL"})
+    assert "result" in reply, reply
+    return reply["result"]
+
+
+@pytest.fixture
+def chain(node: Any) -> Any:
+    """test.near deployed the counter globally (both modes); user.test.near exists."""
+    genesis_key = node.public_key
+    for mode in (0, 1):
+        done = send(node, node.seed[:32], "test.near", genesis_key,
+                    [signed.DeployGlobalContract(COUNTER, mode)])
+        assert done["status"] == {"SuccessValue": ""}, done
+    nonce = query(node, "view_access_key", account_id="test.near",
+                  public_key=genesis_key)["nonce"] + 1
+    raw = signed.sign(node.seed[:32], "test.near", nonce, USER, node.block_hash(),
+                      [CreateAccount(), Transfer(5 * 10**24), AddKey(USER_PK, 0, FullAccess())])
+    created = node.call("send_tx", {"signed_tx_base64": base64.b64encode(raw).decode(),
+                                    "wait_until": "FINAL"})["result"]
+    assert created["status"] == {"SuccessValue": ""}, created
+    return node
+
+
+def test_deploy_views_and_the_global_code(chain: Any) -> None:
+    node = chain
+    by_hash = query(node, "view_global_contract_code", code_hash=COUNTER_HASH)
+    assert base64.b64decode(by_hash["code_base64"]) == COUNTER
+    assert by_hash["hash"] == COUNTER_HASH
+    by_account = query(node, "view_global_contract_code_by_account_id", account_id="test.near")
+    assert base64.b64decode(by_account["code_base64"]) == COUNTER
+    missing_code = node.error("query", {"request_type": "view_global_contract_code_by_account_id",
+                                        "finality": "final", "account_id": USER})
+    assert missing_code["cause"]["name"] == "NO_GLOBAL_CONTRACT_CODE"
+    assert missing_code["cause"]["info"]["identifier"] == {"AccountId": USER}
+    bad_hash = node.error("query", {"request_type": "view_global_contract_code",
+                                    "finality": "final", "code_hash": "nothex!"})
+    assert bad_hash["name"] == "REQUEST_VALIDATION_ERROR"
+    assert "32 bytes" in bad_hash["cause"]["info"]["error_message"]
+    # the deployer keeps no code of its own
+    genesis = query(node, "view_account", account_id="test.near")
+    assert genesis["global_contract_hash"] is None
+    assert genesis["global_contract_account_id"] is None
+    # the transaction view names the action as nearcore's ActionView does
+    sent = send(node, node.seed[:32], "test.near", node.public_key,
+                [signed.DeployGlobalContract(COUNTER, 1)])
+    code_digest = base64.b64encode(hashlib.sha256(COUNTER).digest()).decode()
+    assert sent["transaction"]["actions"] == [
+        {"DeployGlobalContractByAccountId": {"code": code_digest}}]
+    status = node.result("status")
+    assert status["protocol_version"] >= 77
+
+
+def test_use_by_hash_runs_like_local_code(chain: Any) -> None:
+    node = chain
+    before = query(node, "view_account", account_id=USER)
+    old_height = before["block_height"]
+    used = send(node, USER_SEED, USER, USER_KEY,
+                [signed.UseGlobalContract(base58.b58decode(COUNTER_HASH), None)])
+    assert used["status"] == {"SuccessValue": ""}, used
+    assert used["transaction"]["actions"] == [{"UseGlobalContract": {"code_hash": COUNTER_HASH}}]
+    view = query(node, "view_account", account_id=USER)
+    assert view["code_hash"] == NO_CODE_HASH
+    assert view["global_contract_hash"] == COUNTER_HASH
+    assert view["global_contract_account_id"] is None
+    assert view["storage_usage"] == before["storage_usage"] + 32
+    code = query(node, "view_code", account_id=USER)
+    assert base64.b64decode(code["code_base64"]) == COUNTER and code["hash"] == COUNTER_HASH
+    # called by someone else, it counts in the user's own storage
+    nonce = query(node, "view_access_key", account_id="test.near",
+                  public_key=node.public_key)["nonce"] + 1
+    raw = signed.sign(node.seed[:32], "test.near", nonce, USER, node.block_hash(),
+                      [FunctionCall("increment", b"{}", 0, 30 * 10**12)])
+    inc = node.call("send_tx", {"signed_tx_base64": base64.b64encode(raw).decode(),
+                                "wait_until": "FINAL"})["result"]
+    assert inc["status"] == {"SuccessValue": base64.b64encode(b"1").decode()}, inc
+    got = query(node, "call_function", account_id=USER, method_name="get_count",
+                args_base64="")
+    assert bytes(got["result"]) == b"1"
+    # a past block shows the account as it was: no global contract, no code
+    past = node.result("query", {"request_type": "view_account", "block_id": old_height,
+                                 "account_id": USER})
+    assert past["global_contract_hash"] is None
+    no_code = node.error("query", {"request_type": "view_code", "block_id": old_height,
+                                   "account_id": USER})
+    assert no_code["cause"]["name"] == "NO_CONTRACT_CODE"
+
+
+def test_use_by_account_and_unknown_identifier(chain: Any) -> None:
+    node = chain
+    used = send(node, USER_SEED, USER, USER_KEY, [signed.UseGlobalContract(None, "test.near")])
+    assert used["status"] == {"SuccessValue": ""}, used
+    assert used["transaction"]["actions"] == [
+        {"UseGlobalContractByAccountId": {"account_id": "test.near"}}]
+    view = query(node, "view_account", account_id=USER)
+    assert view["global_contract_account_id"] == "test.near"
+    assert view["global_contract_hash"] is None
+    failed = send(node, USER_SEED, USER, USER_KEY,
+                  [signed.UseGlobalContract(None, "nobody.test.near")])
+    assert failed["status"] == {"Failure": {"ActionError": {"index": 0, "kind": {
+        "GlobalContractDoesNotExist": {"identifier": {"AccountId": "nobody.test.near"}}}}}}
+    after = query(node, "view_account", account_id=USER)
+    assert after["global_contract_account_id"] == "test.near"  # nothing changed
+    assert after["storage_usage"] == view["storage_usage"]
+
+
+@pytest.fixture
+def node_js() -> None:
+    """Skip without Node.js (fail under OUTLAYER_REQUIRE_ALL=1); before `live` starts."""
+    if shutil.which("node") is None:
+        missing("Node.js (`node`) is not on PATH: install it to run the near-api-js client")
+
+
+def test_near_api_js_deploys_and_uses_global_contracts(node_js: None, tmp_path: Path) -> None:
+    assert (JS / "node_modules" / "near-api-js").is_dir(), \
+        "near-api-js is not installed: run scripts/setup_npm.sh"
+    with live_node(tmp_path) as live:
+        run = subprocess.run(["node", "global_contracts.mjs", live.url, str(live.key_file),
+                              str(COUNTER_PATH)], cwd=JS, capture_output=True, text=True,
+                             timeout=180)
+    assert run.returncode == 0, run.stderr + run.stdout
+    report = json.loads(run.stdout.strip().splitlines()[-1])
+    for step in ("deploy_hash_status", "deploy_account_status", "use_hash_status",
+                 "use_account_status"):
+        assert report[step] == {"SuccessValue": ""}, (step, report[step])
+    # two deploys: 1e20 yoctoNEAR per byte each, plus their gas
+    assert int(report["lib_spent"]) > 2 * 10**20 * len(COUNTER)
+    assert int(report["lib_spent"]) < 2 * 10**20 * len(COUNTER) + 10**22
+    hash_view, account_view = report["by_hash_view"], report["by_account_view"]
+    assert hash_view["code_hash"] == account_view["code_hash"] == NO_CODE_HASH
+    assert hash_view["global_contract_hash"] == COUNTER_HASH
+    assert account_view["global_contract_account_id"] == report["lib"]
+    assert hash_view["storage_usage"] + len(report["lib"]) - 32 == account_view["storage_usage"]
+    assert report["by_hash_count"] == report["by_account_count"] == 1
+    assert report["by_hash_code_hash"] == report["by_account_code_hash"] == COUNTER_HASH
+    assert report["by_hash_code_size"] == len(COUNTER)
+    assert report["global_by_hash"] == COUNTER_HASH
+    assert report["global_by_account"] == len(COUNTER)
+    assert report["unknown_error"].startswith("GlobalContractDoesNotExist"), \
+        report["unknown_error"]
