@@ -779,16 +779,39 @@ def stake(
 @app.command("patch-state")
 def patch_state(
     ctx: typer.Context,
-    account: AccountArg,
-    key: Annotated[str, typer.Argument(help="Storage key (text, or 0x-prefixed hex).")],
+    account: Annotated[str | None, typer.Argument(
+        metavar="ACCOUNT", help="Account id, e.g. counter.test.", show_default=False)] = None,
+    key: Annotated[str | None, typer.Argument(
+        metavar="KEY", help="Storage key (text, or 0x-prefixed hex).",
+        show_default=False)] = None,
     value: Annotated[str | None, typer.Argument(
+        metavar="VALUE",
         help="New value (text, or 0x-prefixed hex); omit with --remove.")] = None,
     remove: Annotated[bool, typer.Option("--remove", help="Remove the key.")] = False,
+    records: Annotated[Path | None, typer.Option(
+        "--records", help="Instead: a JSON file of nearcore StateRecords (a list, or "
+        "{records: [...]} as sandbox_patch_state takes; - for stdin): Account, AccessKey, "
+        "Contract and Data records, all or none.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Write one storage entry of ACCOUNT directly (recorded in the history, replayed by
-    `verify`), as near-workspaces' patch_state."""
+    """Write one storage entry of ACCOUNT directly, as near-workspaces' patch_state, or
+    nearcore StateRecords (--records), as near-sandbox's sandbox_patch_state; recorded in
+    the history, replayed by `verify`."""
     with _errors(as_json):
+        if records is not None:
+            if account is not None or key is not None or value is not None or remove:
+                raise UserError("give either --records FILE, or ACCOUNT KEY VALUE / --remove")
+            doc = _json_file(records)
+            listed = doc.get("records") if isinstance(doc, dict) else doc
+            with _simulator(ctx) as sim:
+                sim.patch_records(listed)
+            if as_json:
+                _print_json(_payload({"records": len(listed)}))
+            else:
+                _out().print(f"patched {len(listed)} record(s)")
+            return
+        if account is None or key is None:
+            raise UserError("give ACCOUNT and KEY (or --records FILE)")
         if (value is None) != remove:
             raise UserError("give a VALUE, or --remove to delete the key")
         with _simulator(ctx) as sim:
@@ -797,8 +820,22 @@ def patch_state(
     if as_json:
         _print_json(_payload({"account_id": account, "key": key, "value": value}))
         return
-    _out().print(f"{escape(account)}: {escape(key)} "
+    _out().print(f"{escape(account or '')}: {escape(key or '')} "
                  + ("removed" if value is None else f"= {escape(value)}"))
+
+
+def _json_file(path: Path) -> Any:
+    """A JSON document from a file, or stdin for `-`."""
+    try:
+        text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"cannot read {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise UserError(f"{path} is not UTF-8 text") from None
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise UserError(f"{path} is not JSON: {exc}") from None
 
 
 @app.command()

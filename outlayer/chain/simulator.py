@@ -27,11 +27,12 @@ changed); `set_timestamp` fixes the next block's timestamp, `set_block_time` the
 Each block's random seed is sha256(chain seed || height).
 
 History: every input that changes the chain (accounts and deploys made directly,
-patch_state, time changes, and each block with its transactions) goes through `_apply`,
-which records it in the store's `history` and applies it; each block is sealed with a
-state root, an outcomes root, an inputs root and a hash (`outlayer.chain.roots`). `verify`
-replays the inputs on a fresh chain through the same `_apply` (`outlayer.chain.history`);
-`state_at` reads the state of any past block from the store's state change log.
+patch_state and state patches (`outlayer.chain.patches`), time changes, and each block with
+its transactions) goes through `_apply`, which records it in the store's `history` and
+applies it; each block is sealed with a state root, an outcomes root, an inputs root and
+a hash (`outlayer.chain.roots`). `verify` replays the inputs on a fresh chain through the
+same `_apply` (`outlayer.chain.history`); `state_at` reads the state of any past block from
+the store's state change log.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ from typing import TYPE_CHECKING, Any
 
 import base58
 
-from outlayer.chain import blocks, roots
+from outlayer.chain import blocks, patches, roots
 from outlayer.chain import global_contracts as gc
 from outlayer.chain import receipts as rc
 from outlayer.chain.accounts import (
@@ -323,6 +324,8 @@ class ContractSimulator:
             value = body["value"]
             self._patch(body["account_id"], bytes.fromhex(body["key"]),
                         None if value is None else bytes.fromhex(value))
+        elif kind == "patch_records":  # nearcore StateRecords (outlayer.chain.patches)
+            patches.apply(self, patches.parse_records(body["records"], self.params))
         elif kind == "set_timestamp":
             self.store.set_meta("next_timestamp_ns", str(body["timestamp_ns"]))
         elif kind == "set_block_time":
@@ -713,6 +716,47 @@ class ContractSimulator:
             self._get(account_id)
             self._apply("patch_state", {"account_id": account_id, "key": raw_key.hex(),
                                         "value": None if raw is None else raw.hex()})
+
+    def patch_records(self, records: list[dict[str, Any]]) -> None:
+        """Write nearcore StateRecords (Account, AccessKey, Contract, Data: the JSON
+        near-sandbox's sandbox_patch_state takes) directly, in order, all or none; the
+        rules, storage usage included, are `outlayer.chain.patches`'. Recorded in the
+        history (kind patch_records), so `verify` replays it."""
+        parsed = patches.parse_records(records, self.params)
+        if not parsed:  # nothing to write, nothing to record
+            return
+        patches.probe_codes(parsed, lambda code: self._probe(code, RealmOptions()))
+        with self.store.transaction():
+            self._apply("patch_records", {"records": [patches.to_json(p) for p in parsed]})
+
+    def patch_account(self, account_id: str, **fields: Any) -> dict[str, Any]:
+        """Create or change an account record directly (an Account record): `fields` among
+        amount, locked, code_hash, storage_usage, global_contract_hash,
+        global_contract_account_id; the others keep their values (a new account: no
+        balance, no contract, 100 bytes). Returns `account()`."""
+        with self.store.snapshot():
+            record = patches.account_record(self.store, self.params, account_id, fields)
+        self.patch_records([record])
+        return self.account(account_id)
+
+    def patch_access_key(self, account_id: str, public_key: str, *, nonce: int = 0,
+                         permission: Any = "FullAccess") -> None:
+        """Add or replace an access key directly (an AccessKey record); `permission`:
+        "FullAccess" or {"FunctionCall": {allowance, receiver_id, method_names}}."""
+        self.patch_records([{"AccessKey": {"account_id": account_id, "public_key": public_key,
+                                           "access_key": {"nonce": nonce,
+                                                          "permission": permission}}}])
+
+    def patch_code(self, account_id: str, source: str | bytes | Path) -> dict[str, Any]:
+        """Install contract code on an existing account directly, as near-workspaces'
+        patchStateRecords does: an Account record with the code's hash (storage usage as a
+        deploy counts it) and a Contract record. Returns `account()`."""
+        check_account_id(account_id)
+        code = read_source(source)
+        with self.store.snapshot():
+            records = patches.code_records(self.store, account_id, code)
+        self.patch_records(records)
+        return self.account(account_id)
 
     def _patch(self, account_id: str, key: bytes, value: bytes | None) -> None:
         account = self._get(account_id)

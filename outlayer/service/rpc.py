@@ -22,7 +22,7 @@ from typing import Any
 
 import base58
 
-from outlayer.chain import blocks, global_contracts, signed
+from outlayer.chain import blocks, global_contracts, patches, signed
 from outlayer.chain.accounts import (
     BadAccountId,
     check_account_id,
@@ -712,18 +712,7 @@ class Rpc:
         records = params.get("records")
         if not isinstance(records, list):
             raise errors.bad_params("sandbox_patch_state takes {records: [...]}")
-        patches: list[tuple[str, bytes, bytes]] = []
-        for i, record in enumerate(records):
-            data = record.get("Data") if isinstance(record, dict) else None
-            if not isinstance(data, dict):
-                raise errors.bad_params(f"records[{i}]: only Data records "
-                                        "({Data: {account_id, data_key, value}}) are "
-                                        "supported")
-            account_id = _account(data.get("account_id"), name=f"records[{i}].account_id")
-            key = _b64(data.get("data_key"), f"records[{i}].data_key")
-            value = _b64(data.get("value"), f"records[{i}].value")
-            patches.append((account_id, key, value))
-        await self.node.run(_patch, patches)
+        await self.node.run(_patch, records)
         self._wake()
         return {}
 
@@ -737,12 +726,13 @@ class Rpc:
         return {}
 
 
-def _patch(sim: ContractSimulator, patches: list[tuple[str, bytes, bytes]]) -> None:
-    """All records or none: each is checked before any is written."""
-    for account_id, _key, _value in patches:
-        if sim.store.get_account(account_id) is None:
-            raise errors.handler("UNKNOWN_ACCOUNT", {"requested_account_id": account_id},
-                                 f"account {account_id} does not exist")
-    with sim.store.transaction():
-        for account_id, key, value in patches:
-            sim.patch_state(account_id, key, value)
+def _patch(sim: ContractSimulator, records: list[Any]) -> None:
+    """nearcore StateRecords, all or none (`outlayer.chain.patches`): a bad record is a
+    params error naming its index and field, a record of a missing account UNKNOWN_ACCOUNT."""
+    try:
+        sim.patch_records(records)
+    except patches.PatchAccountMissing as exc:
+        raise errors.handler("UNKNOWN_ACCOUNT", {"requested_account_id": exc.account_id},
+                             exc.message) from None
+    except UserError as exc:  # a PatchError, or code that does not load
+        raise errors.bad_params(exc.message) from None

@@ -14,6 +14,7 @@ import base58
 from outlayer.chain.accounts import public_key_str
 from outlayer.chain.global_contracts import view_fields
 from outlayer.chain.outcomes import ActionError, ExecutionOutcome, FinalOutcome
+from outlayer.chain.patches import EMPTY_CODE_HASH
 from outlayer.chain.signed import (
     DeployGlobalContract,
     SignedDelegate,
@@ -34,7 +35,7 @@ from outlayer.vm.receipts import (
 )
 
 #: base58 of 32 zero bytes: NEAR's code hash of an account with no contract.
-NO_CODE_HASH = base58.b58encode(bytes(32)).decode()
+NO_CODE_HASH = EMPTY_CODE_HASH  # base58 of 32 zero bytes: "no contract"
 ZERO_HASH = NO_CODE_HASH
 #: the protocol version the node claims: 77, the first with global contracts (NEP-591), which
 #: it runs and whose AccountView fields (global_contract_hash / _account_id) its views fill

@@ -329,6 +329,25 @@ class Sandbox:
         """Write (None: remove) one storage entry directly; recorded in the history."""
         self.sim.patch_state(str(account), key, value)
 
+    def patch_records(self, records: list[dict[str, Any]]) -> None:
+        """Write nearcore StateRecords (Account, AccessKey, Contract, Data) directly, all or
+        none, as near-sandbox's sandbox_patch_state; recorded in the history."""
+        self.sim.patch_records(records)
+
+    def patch_account(self, account: Account | str, **fields: Any) -> dict[str, Any]:
+        """Create or change an account record directly (amount, locked, storage_usage, ...)."""
+        return self.sim.patch_account(str(account), **fields)
+
+    def patch_access_key(self, account: Account | str, public_key: str, *, nonce: int = 0,
+                         permission: Any = "FullAccess") -> None:
+        """Add or replace an access key directly."""
+        self.sim.patch_access_key(str(account), public_key, nonce=nonce,
+                                  permission=permission)
+
+    def patch_code(self, account: Account | str, source: str | bytes | Path) -> dict[str, Any]:
+        """Install contract code on an existing account directly (no deploy transaction)."""
+        return self.sim.patch_code(str(account), source)
+
     def fast_forward(self, blocks: int) -> list[ExecutionOutcome]:
         """Produce blocks: in-flight receipts run, yields time out."""
         return self.sim.fast_forward(blocks)

@@ -74,7 +74,7 @@ def test_malformed_requests(node, body, cause, code):
     ("tx", ["abc"], "tx_hash"),
     ("sandbox_fast_forward", {"delta_height": -1}, "delta_height"),
     ("sandbox_fast_forward", {"delta_height": "3"}, "delta_height"),
-    ("sandbox_patch_state", {"records": [{"Account": {}}]}, "Data"),
+    ("sandbox_patch_state", {"records": [{"Account": {}}]}, "records[0].account_id"),
 ])
 def test_wrong_param_shapes(node, method, params, needle):
     before = chain_mark(node)
@@ -246,7 +246,7 @@ def test_unknown_accounts_blocks_keys_and_transactions(node):
     error = node.error("tx", {"tx_hash": missing, "sender_account_id": "test.near"})
     assert error["cause"]["name"] == "UNKNOWN_TRANSACTION"
     error = node.error("sandbox_patch_state", {"records": [{"Data": {
-        "account_id": "nobody.near", "data_key": "", "value": ""}}]})
+        "account_id": "nobody.near", "data_key": "AA==", "value": ""}}]})
     assert error["cause"]["name"] == "UNKNOWN_ACCOUNT"
 
 

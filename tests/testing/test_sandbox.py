@@ -7,12 +7,14 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import base58
 import pytest
+from nacl.signing import SigningKey
 
 from outlayer.chain import actions
 from outlayer.chain.accounts import DEFAULT_SIGNER_BALANCE
 from outlayer.chain.runtime import NEAR_GAS_PRICE
-from outlayer.errors import AccountAlreadyExists
+from outlayer.errors import AccountAlreadyExists, UserError
 from outlayer.testing import Sandbox, TransactionFailed
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -40,6 +42,25 @@ def test_counter(sandbox: Sandbox) -> None:
 
     assert counter.view("get_count").json() == 1
     assert counter.view_state() == {"count": "1"}
+
+
+def test_patching_accounts_keys_and_code(sandbox: Sandbox) -> None:
+    """near-workspaces' updateAccount / updateAccessKey / patchStateRecords, in Python."""
+    alice = sandbox.root.create_subaccount("alice")
+    before = alice.details()
+    shown = sandbox.patch_account(alice, amount=str(7 * NEAR))
+    assert shown["balance"] == 7 * NEAR and shown["storage_usage"] == before["storage_usage"]
+    key = "ed25519:" + base58.b58encode(bytes(SigningKey(b"k" * 32).verify_key)).decode()
+    sandbox.patch_access_key(alice, key, nonce=5)
+    assert key in [k["public_key"] for k in sandbox.sim.access_keys(alice.id)]
+    sandbox.patch_code(alice, COUNTER)
+    assert alice.call(alice, "increment").json() == 1
+    sandbox.patch_records([{"Data": {"account_id": alice.id, "data_key": "Y291bnQ=",
+                                     "value": "NDE="}}])  # count = "41"
+    assert alice.view("get_count").json() == 41
+    with pytest.raises(UserError, match="Receipt"):
+        sandbox.patch_records([{"PostponedReceipt": {}}])
+    assert sandbox.sim.verify().ok
 
 
 def test_failure_is_rolled_back(sandbox: Sandbox) -> None:

@@ -125,10 +125,3 @@ test("a cross-contract call runs its receipts and returns the callback's value",
   t.true(result.receipts_outcomes.length >= 4);
   t.is(await root.getAccount(counters[0]).view("get_count"), 1);
 });
-
-test("patching a whole account record is refused with a clear error", async (t) => {
-  const { alice } = t.context;
-  const error = await t.throwsAsync(alice.updateAccount({ amount: "1" }));
-  t.regex(error.message, /only Data records/);
-  t.is((await alice.balance()).total, (10n * ONE_NEAR).toString());
-});
