@@ -120,3 +120,16 @@ class ContractNotDeployed(UserError):
 
 class GuestNotBuilt(OutLayerError):
     kind = "GuestNotBuilt"
+
+
+def json_type(value: object) -> str:
+    """The JSON name of a value's type, for messages (never a Python type name)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return "an array" if isinstance(value, list) else "an object"

@@ -53,7 +53,7 @@ from outlayer.chain.accounts import (
     public_key_str,
 )
 from outlayer.chain.store import AccessKeyRecord, Account, StateStore, code_hash
-from outlayer.errors import AccountNotFound, UserError
+from outlayer.errors import AccountNotFound, UserError, json_type
 from outlayer.vm.params import Params
 
 if TYPE_CHECKING:
@@ -185,16 +185,7 @@ class _Reader:
         return base58.b58encode(raw).decode("ascii")
 
 
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    return "an array" if isinstance(value, list) else "an object"
+_json_type = json_type
 
 
 def _shown(value: Any) -> str:

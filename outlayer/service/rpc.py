@@ -32,7 +32,13 @@ from outlayer.chain.accounts import (
 from outlayer.chain.outcomes import FinalOutcome
 from outlayer.chain.simulator import ContractSimulator
 from outlayer.chain.store import Block
-from outlayer.errors import AccountNotFound, ContractNotDeployed, OutLayerError, UserError
+from outlayer.errors import (
+    AccountNotFound,
+    ContractNotDeployed,
+    OutLayerError,
+    UserError,
+    json_type,
+)
 from outlayer.service import errors, views
 from outlayer.service.config import GenesisAccount
 from outlayer.service.errors import RpcError
@@ -59,17 +65,7 @@ Params = Any
 Handler = Callable[["Rpc", Params], Awaitable[Any]]
 
 
-def _json_type(value: Any) -> str:
-    """The JSON name of a value's type, for messages (never a Python type name)."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    return "an array" if isinstance(value, list) else "an object"
+_json_type = json_type
 
 
 def _shown(value: Any) -> str:
