@@ -42,7 +42,7 @@ from outlayer.chain.simulator import (
 )
 from outlayer.chain.store import MEMORY, Account, StoreError, default_db_path
 from outlayer.chain.units import format_near, format_tgas, parse_amount, parse_gas
-from outlayer.errors import InternalError, OutLayerError, UserError
+from outlayer.errors import AccountNotFound, InternalError, OutLayerError, UserError
 from outlayer.host.guest_build import GuestBuildError
 
 EXIT_FAILED = 1
@@ -67,6 +67,9 @@ class _Options:
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object, nothing else.")]
 ArgsOpt = Annotated[str | None, typer.Option("--args", help="Arguments: a JSON object.")]
+ArgsFileOpt = Annotated[Path | None, typer.Option(
+    "--args-file", help="Arguments from FILE ('-' = stdin), byte for byte: for args too big "
+                        "for a command line (NEAR allows 4 MiB). Not with --args.")]
 GasOpt = Annotated[str, typer.Option("--gas", help="Prepaid gas: 300T, 30Tgas or an integer.")]
 AccountArg = Annotated[str, typer.Argument(help="Account id, e.g. counter.test.")]
 MethodArg = Annotated[str, typer.Argument(help="Exported function to call.")]
@@ -338,6 +341,32 @@ def _gas(text: str) -> int:
     return parse_gas(text)
 
 
+def _call_args(args: str | None, args_file: Path | None) -> str | bytes | None:
+    """--args or --args-file (one of them): the JSON object text, or None for none. A
+    file's bytes go as they are (the size limit and JSON checks are the simulator's)."""
+    if args_file is None:
+        return args
+    if args is not None:
+        raise UserError("give the arguments with --args or --args-file, not both")
+    if str(args_file) == "-":
+        return sys.stdin.buffer.read()
+    try:
+        return args_file.read_bytes()
+    except OSError as exc:
+        raise UserError(f"cannot read --args-file {str(args_file)!r}: "
+                        f"{exc.strerror or exc}") from None
+
+
+def _key_file_hint(ctx: typer.Context, account: str) -> str:
+    """Where `outlayer serve` wrote ACCOUNT's key beside this chain's state file, if it did
+    (its keys are random, not the chain's derived ones)."""
+    label = _db_label(ctx)
+    if label == "memory":
+        return ""
+    found = sorted((Path(label).parent / "keys").glob(f"*/{account}.json"))
+    return f"; `outlayer serve` wrote its key to {found[0]}" if found else ""
+
+
 #: the module name the guest gives a contract in syntax errors and stacks.
 _GUEST_FILE = "contract.js:"
 
@@ -360,6 +389,7 @@ def run(
     file: Annotated[Path, typer.Argument(help="The contract: a JavaScript ES module.")],
     method: MethodArg,
     args: ArgsOpt = None,
+    args_file: ArgsFileOpt = None,
     gas: GasOpt = str(DEFAULT_GAS),
     state: Annotated[str | None, typer.Option(
         "--state", help="Initial storage: a JSON object of key -> value strings "
@@ -378,7 +408,7 @@ def run(
 
         executor = QuickJSExecutor(gas=prepaid, realm=_realm(allow_math_random, allow_date_now,
                                                              allow_fetch))
-        result = executor.execute_contract(code, method, args if args is not None else None,
+        result = executor.execute_contract(code, method, _call_args(args, args_file),
                                            initial)
     _name_file(result, file)
     _show_call(result, f"{method} ({file.name})", as_json, prepaid, ephemeral=True)
@@ -449,7 +479,9 @@ def _deploy_global(ctx: typer.Context, account: str, file: Path, by_account: boo
                 raise ContractCompileError(exc.message.replace(_GUEST_FILE, f"{file.name}:")
                                            ) from None
     if as_json:
-        _print_json(_payload(info))
+        _print_json(_payload(info, gas_burnt=info["gas_burnt"], tx_hash=info["tx_hash"],
+                             block_height=info["block_height"],
+                             tokens_burnt=info["tokens_burnt"]))
         return
     (kind, value), = info["identifier"].items()
     table = _grid()
@@ -461,6 +493,11 @@ def _deploy_global(ctx: typer.Context, account: str, file: Path, by_account: boo
     table.add_row("size", f"{info['code_size']} bytes")
     if info["methods"] is not None:
         table.add_row("methods", escape(", ".join(info["methods"])) or "[dim](none)[/]")
+    table.add_row("cost", f"{format_near(int(info['tokens_burnt']))} burnt: "
+                  f"{format_near(int(info['storage_burnt']))} for {info['code_size']} bytes "
+                  f"of storage, the rest for {format_tgas(info['gas_burnt'])} of gas")
+    table.add_row("block", f"#{info['block_height']}")
+    table.add_row("tx", info["tx_hash"])
     _out().print(Panel(table, title="global contract deployed", border_style="green",
                        expand=False))
 
@@ -483,10 +520,11 @@ def use_global(
     with _errors(as_json):
         with _simulator(ctx) as sim:
             info = sim.use_global(account, code_hash=code_hash, by_account=by_account)
-    if as_json:
-        _print_json(_payload(info))
+    uses = info.pop("global_contract")
+    if as_json:  # the shape of `account --json`
+        _print_json(_payload({**Account(**info).to_json(), "global_contract": uses}))
         return
-    (kind, value), = info["global_contract"].items()
+    (kind, value), = uses.items()
     table = _grid()
     table.add_row("global contract", escape(f"{kind} {value}"))
     table.add_row("storage", f"{info['storage_usage']} bytes")
@@ -499,6 +537,7 @@ def call(
     account: AccountArg,
     method: MethodArg,
     args: ArgsOpt = None,
+    args_file: ArgsFileOpt = None,
     signer: Annotated[str | None, typer.Option(
         "--signer", help=f"Signer account (default {DEFAULT_SIGNER}); created if it does not exist."
     )] = None,
@@ -513,8 +552,9 @@ def call(
     with _errors(as_json):
         prepaid = _gas(gas)
         amount = parse_amount(deposit)
+        raw = _call_args(args, args_file)
         with _simulator(ctx) as sim:
-            result = sim.call(account, method, args, signer_id=signer, deposit=amount,
+            result = sim.call(account, method, raw, signer_id=signer, deposit=amount,
                               gas=prepaid)
     _show_call(result, f"{method} @ {account}", as_json, prepaid, tree=tree)
 
@@ -525,12 +565,14 @@ def view(
     account: AccountArg,
     method: MethodArg,
     args: ArgsOpt = None,
+    args_file: ArgsFileOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Call METHOD of the contract at ACCOUNT read-only (a view: nothing can be written)."""
     with _errors(as_json):
+        raw = _call_args(args, args_file)
         with _simulator(ctx) as sim:
-            result = sim.view(account, method, args)
+            result = sim.view(account, method, raw)
     _show_call(result, f"{method} @ {account} (view)", as_json)
 
 
@@ -600,7 +642,12 @@ def account(
     """Show ACCOUNT: balance, code hash, storage usage."""
     if secret_key:
         with _errors(as_json), _simulator(ctx) as sim:
-            private_key = sim.secret_key(account)
+            try:
+                private_key = sim.secret_key(account)
+            except AccountNotFound:
+                raise
+            except UserError as exc:
+                raise UserError(exc.message + _key_file_hint(ctx, account)) from None
             public_key = convenience_key(sim.chain_seed, account)
         if as_json:
             _print_json(_payload({"account_id": account, "public_key": public_key,
@@ -614,6 +661,8 @@ def account(
                                                                                   at_block)
             record: Account | None = Account(**fields)
             uses = sim.global_contract(account, at_block)
+            first = sim.store.first_height(account)
+            latest = sim.height
     assert record is not None
     if as_json:
         _print_json(_payload({**record.to_json(), "global_contract": uses}))
@@ -628,7 +677,9 @@ def account(
     else:
         table.add_row("code hash", record.code_hash or "[dim](no contract)[/]")
     table.add_row("storage", f"{record.storage_usage} bytes")
-    table.add_row("created", f"block #{record.created_height}")
+    if first is not None:  # the block whose end state first holds it (RPC view_account)
+        table.add_row("created", f"in block #{first}" + (" (the next block: not made yet)"
+                                                         if first > latest else ""))
     _out().print(Panel(table, title=escape(account), expand=False))
 
 

@@ -104,15 +104,24 @@ def encode_args(args: Any, max_length: int) -> bytes:
                             f"column {exc.colno} (args must be a JSON object, e.g. "
                             "'{\"amount\": 1}')") from exc
         except RecursionError:
-            # valid JSON may nest deeper than Python's parser goes: the contract decides
-            data = {} if raw.lstrip()[:1] == b"{" else None
+            # JSON nested deeper than Python's parser goes: its first byte says its kind. An
+            # object goes to the contract byte for byte, as NEAR passes a transaction's args
+            # (the contract parses them itself); anything else is refused as shallower
+            # non-objects are
+            first = raw.lstrip(b" \t\n\r")[:1]
+            if first != b"{":
+                kind = "an array" if first == b"[" else "a value that is not an object"
+                raise UserError(f"args must be a JSON object (e.g. '{{\"amount\": 1}}'), got "
+                                f"{kind} (nested too deeply to parse further)") from None
+            data = {}
         if not isinstance(data, dict):
             raise UserError(f"args must be a JSON object (e.g. '{{\"amount\": 1}}'), "
                             f"got {_kind(data)}")
     else:
         raise UserError(f"args must be a dict or a JSON object text, not {type(args).__name__}")
     if len(raw) > max_length:
-        raise UserError(f"args are {len(raw)} bytes, over the limit of {max_length} bytes")
+        raise UserError(f"args are {len(raw)} bytes, over the limit of {max_length} bytes "
+                        "(max_arguments_length)")
     return raw
 
 

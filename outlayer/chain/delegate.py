@@ -43,7 +43,11 @@ from typing import Any
 from nacl.signing import SigningKey
 
 from outlayer.chain import receipts as rc
-from outlayer.chain.accounts import ACCESS_KEY_NONCE_RANGE_MULTIPLIER, public_key_str
+from outlayer.chain.accounts import (
+    ACCESS_KEY_NONCE_RANGE_MULTIPLIER,
+    check_account_id,
+    public_key_str,
+)
 from outlayer.chain.outcomes import ActionError
 from outlayer.chain.receipts import ActionReceipt
 from outlayer.chain.signed import (
@@ -75,8 +79,18 @@ def sign_delegate(secret_seed: bytes, sender_id: str, receiver_id: str,
     to put in its transaction (`signed.sign(..., receiver_id=sender_id, [it])`) or in
     `ContractSimulator.transact(relayer, sender_id, [it])`. `nonce` must be above the key's
     (see `view_access_key`) and below the next block height * 10^6."""
+    from outlayer.chain.actions import validate_actions  # actions imports signed
+
     if len(secret_seed) != 32:
         raise UserError(f"an ed25519 secret seed is 32 bytes, got {len(secret_seed)}")
+    check_account_id(sender_id, "delegate sender")
+    check_account_id(receiver_id, "delegate receiver")
+    if not isinstance(actions, list | tuple):
+        raise UserError(f"a delegate action's actions must be a list of actions, not "
+                        f"{type(actions).__name__}")
+    # what the relayer's transaction would refuse (a nested delegate, a non-action, NEAR's
+    # limits), refused now, when the sender can still fix it
+    validate_actions(list(actions), delegated=True)
     for name, value in (("nonce", nonce), ("max_block_height", max_block_height)):
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 1 << 64:
             raise UserError(f"the delegate action's {name} must be a u64, got {value!r}")

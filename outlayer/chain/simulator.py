@@ -656,11 +656,15 @@ class ContractSimulator:
     def deploy_global(self, account_id: str, source: str | bytes | Path,
                       mode: str = "CodeHash") -> dict[str, Any]:
         """Deploy `source` as a global contract (NEP-591) by a DeployGlobalContract
-        transaction of `account_id` (made like `call`'s signer if missing): under its code
-        hash (mode "CodeHash", immutable) or under `account_id` (mode "AccountId": deploying
-        again updates it for every account using it). The account pays
-        ``global_contract_storage_amount_per_byte`` per byte, burnt. Refusals (code that
-        does not compile, too little balance) raise UserError and write nothing."""
+        transaction of `account_id` (made like `call`'s signer if missing, as `deploy`
+        makes its account: a deployer is only a payer, the code stays when it leaves):
+        under its code hash (mode "CodeHash", immutable) or under `account_id` (mode
+        "AccountId": deploying again updates it for every account using it). The account
+        pays ``global_contract_storage_amount_per_byte`` per byte, burnt. Refusals (code
+        that does not compile, an existing account whose balance does not cover that price
+        plus the transaction's gas) raise UserError and write nothing. Returns the
+        transaction's hash, block, gas burnt and tokens burnt (gas and `storage_burnt`, the
+        per-byte price, as nearcore's outcome counts them)."""
         check_account_id(account_id)
         code = read_source(source)
         action = gc.deploy_action(code, mode)
@@ -668,29 +672,59 @@ class ContractSimulator:
             raise UserError(f"contract is {len(code)} bytes, over the limit of "
                             f"{self.params.max_contract_size} bytes")
         methods = self._probe(code, RealmOptions())
-        result = self._settled_or_raise(account_id, action)
+        price = self.params.global_contract_storage_amount_per_byte * len(code)
+
+        def affordable() -> None:
+            payer = self.store.get_account(account_id)
+            if payer is None:
+                return  # created with DEFAULT_SIGNER_BALANCE, checked by the block
+            _send, _carried, gas_cost = tx_cost(self.params, Transaction(
+                "", account_id, account_id, [action]), self.gas_price)
+            if payer.balance < price + gas_cost:
+                raise UserError(f"LackBalanceForState: account {account_id} needs {price} "
+                                f"yoctoNEAR to deploy a global contract of {len(code)} bytes "
+                                f"plus {gas_cost} for gas, it has {payer.balance}")
+
+        result = self._settled_or_raise(account_id, action, precheck=affordable)
         ident = gc.identifier_json(gc.deployed_identifier(action, account_id))
         return {"account_id": account_id, "identifier": ident,
                 "code_hash": code_hash(code), "code_size": len(code), "methods": methods,
-                "tx_hash": result.tx_hash}
+                "tx_hash": result.tx_hash, "block_height": result.block_height,
+                "gas_burnt": result.total_gas_burnt, "tokens_burnt": str(result.tokens_burnt),
+                "storage_burnt": str(price)}
 
     def use_global(self, account_id: str, *, code_hash: str | None = None,
                    by_account: str | None = None) -> dict[str, Any]:
         """Make `account_id` run the global contract deployed under `code_hash` (base58)
         or by `by_account` (one of them), by a UseGlobalContract transaction of its own:
-        its local code is released, the identifier counts in its storage instead. An
-        identifier nothing is deployed under raises UserError (GlobalContractDoesNotExist)
-        and writes nothing. Returns `account()` with the `global_contract` it now uses."""
+        its local code is released, the identifier counts in its storage instead. The
+        account must exist (UseGlobalContract acts on it; AccountNotFound), and something
+        must be deployed under the identifier (UserError GlobalContractDoesNotExist): both
+        are checked before the transaction, so a refusal writes nothing (no account, no
+        block). Returns `account()` with the `global_contract` it now uses."""
         check_account_id(account_id)
         if by_account is not None:
             check_account_id(by_account, "global contract account")
         action = gc.use_action(code_hash_b58=code_hash, account_id=by_account)
-        self._settled_or_raise(account_id, action)
+
+        def usable() -> None:
+            self._get(account_id)
+            ident = gc.identifier(action)
+            if self.store.get_global_contract(ident) is None:
+                raise UserError(f"GlobalContractDoesNotExist: no global contract is deployed "
+                                f"under {gc.describe(ident)}")
+
+        with self.store.snapshot():
+            usable()  # before the engine loads or anything is written
+        self._settled_or_raise(account_id, action, precheck=usable)
         return {**self.account(account_id), "global_contract": self.global_contract(account_id)}
 
-    def _settled_or_raise(self, account_id: str, action: Action) -> CallResult:
-        """`transact` one action on the account's own behalf; a failure is a UserError."""
-        result = self.transact(account_id, account_id, [action])
+    def _settled_or_raise(self, account_id: str, action: Action, *,
+                          precheck: Any = None) -> CallResult:
+        """`transact` one action on the account's own behalf; a failure is a UserError.
+        `precheck` runs in the transaction's unit first: raising there writes nothing."""
+        result = self._batch(account_id, account_id, [action], settle=True,
+                             precheck=precheck)
         if result.status != SUCCESS:
             error = result.error or {}
             raise UserError(f"{type(action).__name__} failed: {error.get('kind', '?')}: "
@@ -814,7 +848,7 @@ class ContractSimulator:
         return self._batch(signer_id, receiver_id, actions, settle=False)
 
     def _batch(self, signer_id: str, receiver_id: str, actions: list[Action], *,
-               settle: bool) -> CallResult:
+               settle: bool, precheck: Any = None) -> CallResult:
         signer = check_account_id(signer_id, "signer")
         receiver = check_account_id(receiver_id, "receiver")
         checked = validate_actions(actions, self.params)
@@ -823,7 +857,7 @@ class ContractSimulator:
                             method=calls[0].method_name if calls else None,
                             args=calls[0].args if calls else b"",
                             deposit=rc.total_deposit(checked), gas=rc.total_prepaid_gas(checked),
-                            settle=settle)
+                            settle=settle, precheck=precheck)
 
     def _submit(self, signer: str, receiver: str, actions: list[Action], *, kind: str,
                 method: str | None, args: bytes, deposit: int, gas: int,

@@ -289,6 +289,8 @@ class StateStore(Protocol):
     def row_as_of(self, table: str, pk: tuple[Any, ...], height: int
                   ) -> tuple[Any, ...] | None: ...
 
+    def first_height(self, account_id: str) -> int | None: ...
+
     def put_code(self, code: bytes) -> str: ...
 
     def storage_get(self, account_id: str, key: bytes) -> bytes | None: ...
@@ -1287,6 +1289,17 @@ class SQLiteStore:
             params += (pk[spec.pk.index(spec.account)],)
         row = self._db.execute(sql + " ORDER BY seq DESC LIMIT 1", params).fetchone()
         return None if row is None else self._change(row).row
+
+    def first_height(self, account_id: str) -> int | None:
+        """The first block whose end state holds the account as it exists now (since its
+        last deletion), from `state_changes`; None if it does not exist. Not
+        `Account.created_height`: the simulator creates accounts between blocks and records
+        the block before (a root input, so it stays), the runtime the block it runs."""
+        row = self._db.execute(
+            "SELECT MIN(height) FROM state_changes WHERE tbl = 'accounts' AND account_id = ? "
+            "AND seq > COALESCE((SELECT MAX(seq) FROM state_changes WHERE tbl = 'accounts' "
+            "AND account_id = ? AND row IS NULL), 0)", (account_id, account_id)).fetchone()
+        return None if row is None or row[0] is None else int(row[0])
 
     # --- contract storage ---------------------------------------------------------------
 

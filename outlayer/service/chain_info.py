@@ -18,7 +18,8 @@ from outlayer.chain import blocks, signed
 from outlayer.chain.simulator import ContractSimulator
 from outlayer.chain.store import Block
 from outlayer.service import errors, views
-from outlayer.service.rpc import _block_by_id, _json_type, _shown
+from outlayer.service.errors import RpcError
+from outlayer.service.rpc import _block_by_id, _json_type, _shown, parse_block_id
 
 if TYPE_CHECKING:
     from outlayer.service.rpc import Handler, Params, Rpc
@@ -58,9 +59,10 @@ def _maybe_block_id(params: Params, method: str) -> Any:
                                     "params")
         return params[0] if params else None
     if isinstance(params, dict):
-        unknown = sorted(set(params) - {"block_id", "epoch_id"})
+        unknown = sorted(set(params) - {"block_id"})
         if unknown:
-            raise errors.bad_params(f"unknown field `{unknown[0]}` (use block_id or epoch_id)")
+            raise errors.bad_params(f"unknown field `{unknown[0]}` ({method} takes "
+                                    "[block_id or null] or {block_id})")
         return params.get("block_id")
     raise errors.bad_params(f"{method} takes [block_id or null] or {{block_id}}, got "
                             f"{_json_type(params)}")
@@ -85,13 +87,60 @@ def _proposals_at(sim: ContractSimulator, block: Block) -> list[dict[str, Any]]:
     return [_stake_view(a, s, k) for a, s, k in sorted(rows)]
 
 
+#: the params nearcore's RpcValidatorRequest parses: the legacy [block_id or null], or an
+#: object of its EpochReference
+VALIDATOR_FORMS = "[null], [block_id], {block_id}, {epoch_id} or {latest: null}"
+#: EpochReference's keys, in the order nearcore's parse finds them (a flattened externally
+#: tagged enum read from a sorted map: the first present decides, other keys are ignored)
+_EPOCH_REFERENCE_KEYS = ("block_id", "epoch_id", "latest")
+
+
+def epoch_reference(params: Params) -> tuple[str, Any]:
+    """("latest", None), ("block_id", id) or ("epoch_id", base58 hash) of a validators
+    request; missing params (null) mean the latest epoch."""
+    if params is None:
+        return "latest", None
+    if isinstance(params, list) and len(params) == 1:
+        block_id = params[0]
+        return ("latest", None) if block_id is None else ("block_id", _block_id(block_id))
+    if not isinstance(params, dict):
+        raise errors.bad_params(f"validators takes {VALIDATOR_FORMS}, got {_shown(params)}")
+    key = next((k for k in _EPOCH_REFERENCE_KEYS if k in params), None)
+    if key is None:
+        raise errors.bad_params(f"validators takes {VALIDATOR_FORMS}, got {_shown(params)}")
+    value = params[key]
+    if key == "latest":
+        if value is not None:
+            raise errors.bad_params(f"`latest` takes null (validators takes "
+                                    f"{VALIDATOR_FORMS}), got {_shown(value)}")
+        return "latest", None
+    if key == "block_id":
+        return "block_id", _block_id(value)
+    if not isinstance(value, str):
+        raise errors.bad_params(f"`epoch_id` must be a base58 hash, got {_json_type(value)}")
+    try:
+        valid = len(base58.b58decode(value)) == 32
+    except ValueError:
+        valid = False
+    if not valid:
+        raise errors.bad_params(f"epoch_id {value!r} is not a base58 32-byte hash")
+    return "epoch_id", value
+
+
+def _block_id(value: Any) -> Any:
+    """A well-formed block id of a validators request, else a parse error naming the forms."""
+    try:
+        parse_block_id(value)
+    except RpcError as exc:
+        raise errors.bad_params(f"{exc.data} (validators takes {VALIDATOR_FORMS})") from None
+    return value
+
+
 def _validators(sim: ContractSimulator, params: Params) -> dict[str, Any]:
-    block_id = _maybe_block_id(params, "validators")
-    epoch_id = params.get("epoch_id") if isinstance(params, dict) else None
-    if epoch_id is not None and block_id is None:
-        if epoch_id != views.ZERO_HASH:  # every block names the zero epoch id
-            raise errors.handler("UNKNOWN_EPOCH", {}, "Unknown Epoch")
-    block = sim.block if block_id is None else _block_by_id(sim, block_id)
+    kind, value = epoch_reference(params)
+    if kind == "epoch_id" and value != views.ZERO_HASH:  # every block names the zero epoch
+        raise errors.handler("UNKNOWN_EPOCH", {}, "Unknown Epoch")
+    block = _block_by_id(sim, value) if kind == "block_id" else sim.block
     length = sim.epoch_length
     return {"current_validators": [], "next_validators": [], "current_fishermen": [],
             "next_fishermen": [], "current_proposals": _proposals_at(sim, block),
@@ -102,9 +151,6 @@ def _validators(sim: ContractSimulator, params: Params) -> dict[str, Any]:
 
 def _validators_ordered(sim: ContractSimulator, params: Params) -> list[Any]:
     block_id = _maybe_block_id(params, "EXPERIMENTAL_validators_ordered")
-    if isinstance(params, dict) and "epoch_id" in params:
-        raise errors.bad_params("unknown field `epoch_id` (EXPERIMENTAL_validators_ordered "
-                                "takes block_id)")
     if block_id is not None:
         _block_by_id(sim, block_id)
     return []  # no validators: nothing is elected on a one-node chain
@@ -140,17 +186,7 @@ async def network_info(rpc: Rpc, params: Params) -> Any:
 
 
 async def validators(rpc: Rpc, params: Params) -> Any:
-    if isinstance(params, dict) and "epoch_id" in params:
-        epoch_id = params["epoch_id"]
-        if not isinstance(epoch_id, str):
-            raise errors.bad_params(f"`epoch_id` must be a base58 hash, got "
-                                    f"{_json_type(epoch_id)}")
-        try:
-            valid = len(base58.b58decode(epoch_id)) == 32
-        except ValueError:
-            valid = False
-        if not valid:
-            raise errors.parse_error(f"epoch_id {epoch_id!r} is not a base58 32-byte hash")
+    epoch_reference(params)  # a malformed request is refused before the chain thread
     return await rpc.node.run(_validators, params)
 
 

@@ -181,8 +181,9 @@ def _account(row: tuple[Any, ...]) -> Account:
                    str(row[7]))
 
 
-def _account_value(sim: ContractSimulator, account: Account, block: Block) -> dict[str, Any]:
-    uses = global_contracts.account_contract(sim.store, account.account_id, block.height)
+def _account_value(account: Account, block: Block, uses: str | None) -> dict[str, Any]:
+    """AccountView of an account row as changed; `uses`: the global contract identifier it
+    had at that change (not at the end of the block)."""
     view = views.account_view(account, block, uses)
     for name in views.at(block):
         view.pop(name)
@@ -199,14 +200,36 @@ def _key_of(change: StateChange) -> tuple[str, Any]:
     return pk[0], bytes.fromhex(pk[1])
 
 
-def _value(sim: ContractSimulator, change: StateChange, block: Block) -> dict[str, Any]:
+class _GlobalContracts:
+    """The global contract each account uses as of a point in the block's row changes: the
+    value at the end of the block before, then the block's `account_contracts` changes up to
+    that point (`advance` is fed every change in order)."""
+
+    def __init__(self, sim: ContractSimulator, height: int) -> None:
+        self.sim, self.height = sim, height
+        self.current: dict[str, str | None] = {}
+
+    def advance(self, change: StateChange) -> None:
+        if change.table == "account_contracts":
+            account_id = json.loads(change.pk)[0]
+            self.current[account_id] = None if change.row is None else str(change.row[1])
+
+    def of(self, account_id: str) -> str | None:
+        if account_id not in self.current:
+            self.current[account_id] = None if self.height <= 0 else \
+                global_contracts.account_contract(self.sim.store, account_id, self.height - 1)
+        return self.current[account_id]
+
+
+def _value(change: StateChange, block: Block, contracts: _GlobalContracts) -> dict[str, Any]:
     """StateChangeValueView of one row change (without the cause)."""
     account_id, key = _key_of(change)
     row = change.row
     if change.table == "accounts":
         if row is None:
             return {"type": "account_deletion", "change": {"account_id": account_id}}
-        return {"type": "account_update", "change": _account_value(sim, _account(row), block)}
+        return {"type": "account_update",
+                "change": _account_value(_account(row), block, contracts.of(account_id))}
     if change.table == "access_keys":
         public_key = public_key_str(key)
         if row is None:
@@ -306,7 +329,11 @@ def _changes(sim: ContractSimulator, params: dict[str, Any], kind: str) -> dict[
             return {"block_hash": views.block_hash(block),
                     "changes": _with_causes(sim, block, changes, picked)}
         wanted = _wanted(params, kind)
+        contracts = _GlobalContracts(sim, block.height)
         for i, change in enumerate(changes):
+            if change.table == "account_contracts":  # read before the account's later rows
+                contracts.of(json.loads(change.pk)[0])
+            contracts.advance(change)
             if change.table not in _VISIBLE:
                 continue
             account_id, key = _key_of(change)
@@ -317,7 +344,8 @@ def _changes(sim: ContractSimulator, params: dict[str, Any], kind: str) -> dict[
                     continue
                 if prefix is not None and not key.startswith(prefix):
                     continue
-                picked.append((i, (order, account_id, key or b""), _value(sim, change, block)))
+                picked.append((i, (order, account_id, key or b""),
+                               _value(change, block, contracts)))
         return {"block_hash": views.block_hash(block),
                 "changes": _with_causes(sim, block, changes, picked)}
 

@@ -161,18 +161,39 @@ def chunk_view(sim: ContractSimulator, block: Block) -> dict[str, Any]:
             "receipts": receipts}
 
 
+#: the chunk params nearcore's RpcChunkRequest parses
+CHUNK_FORMS = "{chunk_id}, {block_id, shard_id}, [chunk_hash] or [[block_id, shard_id]]"
+
+
 def _chunk_block(sim: ContractSimulator, params: Params) -> Block:
-    if isinstance(params, list):  # [chunk_hash] (near-api-js) or [block_id, shard_id]
-        if len(params) == 1:
-            params = {"chunk_id": params[0]}
-        elif len(params) == 2:
-            params = {"block_id": params[0], "shard_id": params[1]}
+    """The block of the chunk a request names, in nearcore's forms: an object (ChunkReference:
+    {block_id, shard_id} or {chunk_id}), [chunk_hash] (near-api-js's viewChunk(hash)) or
+    [[block_id, shard_id]] (near-api-js's viewChunk([height, shard])). A flat
+    [block_id, shard_id] nearcore refuses, and so does this node."""
+    if isinstance(params, list):
+        if len(params) != 1:
+            raise errors.bad_params(f"chunk takes {CHUNK_FORMS}, got an array of "
+                                    f"{len(params)}")
+        (only,) = params
+        if isinstance(only, list):
+            if len(only) != 2:
+                raise errors.bad_params(f"chunk takes [[block_id, shard_id]]: got "
+                                        f"{_shown(params)}")
+            params = {"block_id": only[0], "shard_id": only[1]}
         else:
-            raise errors.bad_params("chunk takes [chunk_hash], [block_id, shard_id], "
-                                    "{chunk_id} or {block_id, shard_id}")
+            params = {"chunk_id": only}
     if not isinstance(params, dict):
-        raise errors.bad_params(f"chunk takes {{chunk_id}} or {{block_id, shard_id}}, got "
-                                f"{_json_type(params)}")
+        raise errors.bad_params(f"chunk takes {CHUNK_FORMS}, got {_json_type(params)}")
+    if "block_id" in params and "shard_id" in params:
+        shard_id = params["shard_id"]
+        if isinstance(shard_id, bool) or not isinstance(shard_id, int) or shard_id < 0:
+            raise errors.bad_params(f"`shard_id` must be a shard number, got "
+                                    f"{_shown(shard_id)}")
+        block = _block_by_id(sim, params["block_id"])
+        if shard_id != 0:
+            raise errors.handler("INVALID_SHARD_ID", {"shard_id": shard_id},
+                                 f"Shard id {shard_id} does not exist")
+        return block
     if "chunk_id" in params:
         chunk_id = hash32(params["chunk_id"], "chunk_id")
         block = sim.store.block_by_hash(views.chunk_hash(base58.b58decode(chunk_id)))
@@ -181,17 +202,8 @@ def _chunk_block(sim: ContractSimulator, params: Params) -> Block:
                                  f"Chunk Missing (unavailable on the node): "
                                  f"ChunkHash(`{chunk_id}`) \n Cause: Unknown")
         return block
-    if "block_id" not in params or "shard_id" not in params:
-        raise errors.bad_params("chunk takes {chunk_id} or {block_id, shard_id}: missing "
-                                f"field `{'block_id' if 'block_id' not in params else 'shard_id'}`")
-    shard_id = params["shard_id"]
-    if isinstance(shard_id, bool) or not isinstance(shard_id, int) or shard_id < 0:
-        raise errors.bad_params(f"`shard_id` must be a shard number, got {_shown(shard_id)}")
-    block = _block_by_id(sim, params["block_id"])
-    if shard_id != 0:
-        raise errors.handler("INVALID_SHARD_ID", {"shard_id": shard_id},
-                             f"Shard id {shard_id} does not exist")
-    return block
+    missing = "shard_id" if "block_id" in params else "block_id"
+    raise errors.bad_params(f"chunk takes {CHUNK_FORMS}: missing field `{missing}`")
 
 
 def _chunk(sim: ContractSimulator, params: Params) -> dict[str, Any]:

@@ -3,9 +3,10 @@
 nearcore answers every failure with ``{"name", "cause": {"name", "info"}, "code", "message",
 "data"}``: `name` is the family (REQUEST_VALIDATION_ERROR, HANDLER_ERROR, INTERNAL_ERROR),
 `cause.name` the specific error (UNKNOWN_ACCOUNT, INVALID_TRANSACTION, ...), `code` the
-JSON-RPC code (-32700 parse error, -32601 method not found, -32602 bad params, -32000
-server/handler error) and `data` the legacy free-form detail clients still read
-(near-api-js reads ``data.TxExecutionError`` for a refused transaction).
+JSON-RPC code (-32700 parse error, of the body or of its params, as nearcore's RpcParseError;
+-32600 not a JSON-RPC request; -32601 method not found; -32000 server/handler error) and
+`data` the legacy free-form detail clients still read (near-api-js reads
+``data.TxExecutionError`` for a refused transaction).
 """
 
 from __future__ import annotations
@@ -15,12 +16,10 @@ from typing import Any
 PARSE_ERROR = -32700
 INVALID_REQUEST = -32600
 METHOD_NOT_FOUND = -32601
-INVALID_PARAMS = -32602
 SERVER_ERROR = -32000
 
 _MESSAGES = {PARSE_ERROR: "Parse error", INVALID_REQUEST: "Invalid request",
-             METHOD_NOT_FOUND: "Method not found", INVALID_PARAMS: "Invalid params",
-             SERVER_ERROR: "Server error"}
+             METHOD_NOT_FOUND: "Method not found", SERVER_ERROR: "Server error"}
 
 
 class RpcError(Exception):
@@ -54,9 +53,9 @@ def parse_error(message: str) -> RpcError:
 
 
 def bad_params(message: str) -> RpcError:
-    """The params have the wrong shape: nearcore reports these as PARSE_ERROR too."""
-    return RpcError("REQUEST_VALIDATION_ERROR", "PARSE_ERROR", {"error_message": message},
-                    code=INVALID_PARAMS, data=message)
+    """The params have the wrong shape or a value that does not parse (a bad hash, base64,
+    height): nearcore's RpcParseError, the same PARSE_ERROR with code -32700 for all."""
+    return parse_error(message)
 
 
 def invalid_request(message: str) -> RpcError:

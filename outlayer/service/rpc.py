@@ -119,37 +119,64 @@ def _unknown_account(account_id: str, block: Block) -> RpcError:
                           f"account {account_id} does not exist while viewing")
 
 
+#: the keys of nearcore's BlockReference, in the order its parse finds them: an externally
+#: tagged enum flattened into the params, read from serde_json's (sorted) map, so the first
+#: of these present decides and the others are ignored
+BLOCK_REFERENCE_KEYS = ("block_id", "finality", "sync_checkpoint")
+SYNC_CHECKPOINTS = ("genesis", "earliest_available")
+
+
 def _block_ref(sim: ContractSimulator, params: dict[str, Any]) -> Block:
-    """The block a request names: `finality`, or `block_id` (height or base58 hash)."""
-    if "block_id" in params and params["block_id"] is not None:
-        return _block_by_id(sim, params["block_id"])
-    finality = params.get("finality")
-    if finality in FINALITIES:
+    """The block a request names by nearcore's BlockReference: `block_id` (height or base58
+    hash), `finality` or `sync_checkpoint`; the first of them present decides (as nearcore's
+    parse: `{"finality": "final", "block_id": 3}` is block 3, `{"block_id": null, ...}` a
+    parse error)."""
+    key = next((k for k in BLOCK_REFERENCE_KEYS if k in params), None)
+    if key is None:
+        raise errors.bad_params("one of `block_id`, `finality` or `sync_checkpoint` is "
+                                "required")
+    value = params[key]
+    if key == "block_id":
+        return _block_by_id(sim, value)
+    if key == "finality":
+        if value not in FINALITIES:
+            raise errors.bad_params(f"unknown finality {_shown(value)} (use one of "
+                                    f"{', '.join(FINALITIES)})")
         return sim.block  # every block is final at once on a single node
-    if params.get("sync_checkpoint") == "genesis":
-        block = sim.store.get_block(sim.history_start)
-        assert block is not None
-        return block
-    if finality is None and "sync_checkpoint" not in params:
-        raise errors.bad_params("one of `finality` or `block_id` is required")
-    raise errors.bad_params(f"unknown finality {_shown(finality)} (use one of "
-                            f"{', '.join(FINALITIES)})")
+    if value not in SYNC_CHECKPOINTS:
+        raise errors.bad_params(f"unknown sync_checkpoint {_shown(value)} (use one of "
+                                f"{', '.join(SYNC_CHECKPOINTS)})")
+    block = sim.store.get_block(sim.history_start)  # the earliest block the node has
+    assert block is not None
+    return block
 
 
-def _block_by_id(sim: ContractSimulator, block_id: Any) -> Block:
-    block: Block | None = None
-    if isinstance(block_id, bool):
-        raise errors.bad_params("block_id must be a height or a base58 block hash")
-    if isinstance(block_id, int):
-        block = sim.store.get_block(block_id) if 0 <= block_id < 1 << 63 else None
-    elif isinstance(block_id, str):
+def parse_block_id(block_id: Any) -> int | bytes:
+    """nearcore's BlockId: a u64 height or a base58 32-byte hash (its bytes); anything else
+    (a negative or too large number, a string that is no such hash, null) is a parse error."""
+    if isinstance(block_id, int) and not isinstance(block_id, bool) and \
+            0 <= block_id < 1 << 64:
+        return block_id
+    if isinstance(block_id, str):
         try:
             raw = base58.b58decode(block_id)
         except ValueError:
-            raise errors.parse_error(f"block_id {block_id!r} is not base58") from None
-        block = sim.store.block_by_hash(raw) if len(raw) == 32 else None
+            raw = b""
+        if len(raw) == 32:
+            return raw
+        raise errors.bad_params(f"block_id {_shown(block_id)} is neither a height nor a "
+                                "base58 32-byte block hash")
+    raise errors.bad_params(f"block_id must be a height (0 to 2^64-1) or a base58 block "
+                            f"hash, got {_shown(block_id)}")
+
+
+def _block_by_id(sim: ContractSimulator, block_id: Any) -> Block:
+    """The block of a well-formed block id (`parse_block_id`), else UNKNOWN_BLOCK."""
+    parsed = parse_block_id(block_id)
+    if isinstance(parsed, bytes):
+        block = sim.store.block_by_hash(parsed)
     else:
-        raise errors.bad_params("block_id must be a height or a base58 block hash")
+        block = sim.store.get_block(parsed) if parsed < 1 << 63 else None
     if block is None or block.hash is None:
         raise errors.handler("UNKNOWN_BLOCK", {"block_reference": {"block_id": block_id}},
                              f"block {block_id!r} is not known")
@@ -211,7 +238,7 @@ def _gas_price(sim: ContractSimulator, params: Params) -> dict[str, Any]:
 
 
 def _protocol_config(sim: ContractSimulator, chain_id: str, params: Params) -> dict[str, Any]:
-    if isinstance(params, dict) and ("finality" in params or params.get("block_id") is not None):
+    if isinstance(params, dict) and any(k in params for k in BLOCK_REFERENCE_KEYS):
         _block_ref(sim, params)
     p = sim.params
     return {"chain_id": chain_id, "protocol_version": views.PROTOCOL_VERSION,
@@ -404,6 +431,34 @@ _QUERIES: dict[str, Callable[[ContractSimulator, dict[str, Any], Block, str],
 }
 
 
+#: nearcore's direct view methods: `query` of one request type, its params without
+#: `request_type` ({account_id, finality | block_id, ...})
+DIRECT_VIEWS = {f"EXPERIMENTAL_{kind}": kind for kind in (
+    "view_account", "view_code", "view_state", "view_access_key", "view_access_key_list",
+    "call_function")}
+
+
+def _direct_view(sim: ContractSimulator, method: str, params: Params) -> dict[str, Any]:
+    """EXPERIMENTAL_view_account & co.: the query of that type. A failing call answers
+    nearcore's RpcCallFunctionError: `vm_error` is the FunctionCallError itself."""
+    request = {**_obj(params, method), "request_type": DIRECT_VIEWS[method]}
+    try:
+        return _query(sim, request)
+    except RpcError as exc:
+        if exc.cause != "CONTRACT_EXECUTION_ERROR":
+            raise
+        info = {"vm_error": exc.info["error"], "block_height": exc.info["block_height"],
+                "block_hash": exc.info["block_hash"]}
+        raise errors.handler("CONTRACT_EXECUTION_ERROR", info,
+                             f"Function call returned an error: {exc.data}") from None
+
+
+def _direct_handler(method: str) -> Handler:
+    async def handle(rpc: Rpc, params: Params) -> Any:
+        return await rpc.node.run(_direct_view, method, params)
+    return handle
+
+
 def _block_hashes(sim: ContractSimulator, heights: set[int]) -> dict[int, str]:
     out = {}
     for h in heights:
@@ -482,20 +537,27 @@ MAX_JSON_DEPTH = 128
 _JSON_TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')
 
 
-def _check_depth(body: bytes) -> None:
-    """Refuse JSON nested deeper than MAX_JSON_DEPTH before parsing it (strings skipped)."""
+def nesting_error(body: bytes) -> str | None:
+    """Why a JSON body is refused before parsing (nested deeper than MAX_JSON_DEPTH, strings
+    skipped), or None: the one depth guard of the node's JSON inputs (RPC and playground)."""
     if body.count(b"[") + body.count(b"{") <= MAX_JSON_DEPTH:
-        return
+        return None
     depth = 0
     for token in _JSON_TOKENS.finditer(body):
         first = token.group()[:1]
         if first in (b"[", b"{"):
             depth += 1
             if depth > MAX_JSON_DEPTH:
-                raise errors.parse_error(f"the request is nested deeper than {MAX_JSON_DEPTH} "
-                                         "levels")
+                return f"the request is nested too deeply (more than {MAX_JSON_DEPTH} levels)"
         elif first in (b"]", b"}"):
             depth -= 1
+    return None
+
+
+def _check_depth(body: bytes) -> None:
+    message = nesting_error(body)
+    if message is not None:
+        raise errors.parse_error(message)
 
 
 class Rpc:
@@ -522,6 +584,7 @@ class Rpc:
             "EXPERIMENTAL_protocol_config": Rpc._protocol_config,
             "sandbox_patch_state": Rpc._patch_state,
             "sandbox_fast_forward": Rpc._fast_forward,
+            **{name: _direct_handler(name) for name in DIRECT_VIEWS},
         }
         # the chain-info and state-change methods live in their own modules (they import
         # this one's request helpers, hence imported here)

@@ -204,7 +204,11 @@ class GasCounter:
         """Clamp burnt/used to what was paid for and name the limit that was crossed."""
         hard_burnt_limit = min(self.prepaid_gas, self.max_gas_burnt)
         self.burnt = min(new_burnt, hard_burnt_limit)
-        self.promises_gas = max(0, min(self.prepaid_gas, new_used) - self.burnt)
+        # never more used than paid for; a view prepays nothing (u64::MAX here, so that only
+        # max_gas_burnt binds): what it may use is what it may burn, as nearcore's view
+        # prepaid gas is its max_gas_burnt
+        used_limit = hard_burnt_limit if self.is_view else self.prepaid_gas
+        self.promises_gas = max(0, min(used_limit, new_used) - self.burnt)
         if new_burnt > self.max_gas_burnt:
             return GasLimitExceeded(
                 "Exceeded the maximum amount of gas allowed to burn per contract."

@@ -100,3 +100,22 @@ def test_cli_secret_key_signs_over_rpc(tmp_path: Path) -> None:
         reply = http.post("/", json={"jsonrpc": "2.0", "id": 2, "method": "send_tx", "params": {
             "signed_tx_base64": base64.b64encode(raw).decode(), "wait_until": "FINAL"}}).json()
     assert reply["result"]["status"] == {"SuccessValue": base64.b64encode(b"1").decode()}, reply
+
+
+def test_cli_secret_key_points_to_the_key_file_serve_wrote(tmp_path: Path) -> None:
+    """`outlayer serve` gives test.near a random key and writes it beside the state file:
+    asking for the chain's derived key of test.near names that file."""
+    db = tmp_path / "state.db"
+    with TestClient(create_app(ServiceConfig(db=db))):
+        pass
+    key_file = tmp_path / "keys" / "localnet" / "test.near.json"
+    assert key_file.exists()
+    refused = run_json(db, "account", "test.near", "--secret-key", code=2)
+    message = refused["error"]["message"]
+    assert "does not hold this chain's derived key" in message
+    assert str(key_file) in message
+    # an account with another key and no key file: no pointer
+    with ContractSimulator(db_path=db) as sim:
+        sim.create_account("own.test", public_key=dev_public_key("elsewhere.test"))
+    own = run_json(db, "account", "own.test", "--secret-key", code=2)["error"]["message"]
+    assert "does not hold" in own and "serve" not in own

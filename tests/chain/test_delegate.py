@@ -341,13 +341,38 @@ def test_a_missing_sender_account_is_refused() -> None:
 # --- what the transaction may hold ----------------------------------------------------------
 
 
+def unchecked_sign(seed: bytes, sender: str, receiver: str, inner: list[Any], *,
+                   nonce: int, max_block_height: int) -> signed.SignedDelegate:
+    """A delegate action `sign_delegate` refuses to make, signed by hand (what a client
+    other than OutLayer's could still send), for the transaction's own checks."""
+    key = SigningKey(seed)
+    d = signed.DelegateAction(sender, receiver, tuple(inner), nonce, max_block_height,
+                              b"\x00" + bytes(key.verify_key))
+    return signed.SignedDelegate(d, b"\x00" + key.sign(delegate.signing_hash(d)).signature)
+
+
+def test_sign_delegate_refuses_what_no_transaction_could_run(sim: ContractSimulator) -> None:
+    one = meta(sim, [Transfer(1)])
+    cases: list[tuple[str, str, Any, str]] = [
+        ("BAD", "app.test", [Transfer(1)], "invalid delegate sender id 'BAD'"),
+        ("user.test", "Not Valid", [Transfer(1)], "invalid delegate receiver id"),
+        ("user.test", "app.test", [one], "cannot hold another one"),
+        ("user.test", "app.test", "transfer", "must be a list of actions, not str"),
+        ("user.test", "app.test", [Transfer(1), "transfer"], "action 1 is not an action"),
+    ]
+    for sender, receiver, inner, message in cases:
+        with pytest.raises(UserError, match=message):
+            delegate.sign_delegate(USER_SEED, sender, receiver, inner, nonce=99,
+                                   max_block_height=9)
+
+
 def test_one_delegate_per_transaction_and_none_nested(sim: ContractSimulator) -> None:
     one = meta(sim, [Transfer(1)])
     with pytest.raises(ActionsInvalid) as info:
         sim.transact("relayer.test", "user.test", [one, one])
     assert info.value.detail == "DelegateActionMustBeOnlyOne"
-    nested = delegate.sign_delegate(USER_SEED, "user.test", "app.test", [one], nonce=99,
-                                    max_block_height=sim.height + 9)
+    nested = unchecked_sign(USER_SEED, "user.test", "app.test", [one], nonce=99,
+                            max_block_height=sim.height + 9)
     with pytest.raises(UserError, match="cannot hold another"):
         sim.transact("relayer.test", "user.test", [nested])
     # the wire format cannot even say it: tag 8 inside a delegate action is no action
@@ -368,8 +393,8 @@ def test_inner_actions_are_validated_like_a_transaction(sim: ContractSimulator) 
                      [meta(sim, heavy), actions.function_call("whoami", gas="200T")])
     assert info.value.detail == {"TotalPrepaidGasExceeded": {
         "total_prepaid_gas": 400 * 10**12, "limit": 300 * 10**12}}
-    bad_receiver = delegate.sign_delegate(USER_SEED, "user.test", "Not Valid", [Transfer(1)],
-                                          nonce=nonce(sim) + 1, max_block_height=sim.height + 9)
+    bad_receiver = unchecked_sign(USER_SEED, "user.test", "Not Valid", [Transfer(1)],
+                                  nonce=nonce(sim) + 1, max_block_height=sim.height + 9)
     with pytest.raises(ActionsInvalid) as info:
         sim.transact("relayer.test", "user.test", [bad_receiver])
     assert info.value.detail == {"InvalidAccountId": {"account_id": "Not Valid"}}

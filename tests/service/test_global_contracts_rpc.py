@@ -20,7 +20,14 @@ from nacl.signing import SigningKey
 from outlayer.chain import signed
 from outlayer.service.views import NO_CODE_HASH
 from outlayer.testing.environment import missing
-from outlayer.vm.receipts import AddKey, CreateAccount, FullAccess, FunctionCall, Transfer
+from outlayer.vm.receipts import (
+    AddKey,
+    CreateAccount,
+    DeployContract,
+    FullAccess,
+    FunctionCall,
+    Transfer,
+)
 from tests.service.live import live_node
 
 ROOT = Path(__file__).parents[2]
@@ -146,6 +153,49 @@ def test_use_by_account_and_unknown_identifier(chain: Any) -> None:
     after = query(node, "view_account", account_id=USER)
     assert after["global_contract_account_id"] == "test.near"  # nothing changed
     assert after["storage_usage"] == view["storage_usage"]
+
+
+def _account_changes(node: Any, outcome: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+    """(cause type, global_contract_hash, code_hash) of USER's account changes in the block
+    of the transaction `outcome`, in order."""
+    changes = node.result("EXPERIMENTAL_changes", {
+        "block_id": outcome["transaction_outcome"]["block_hash"],
+        "changes_type": "account_changes", "account_ids": [USER]})["changes"]
+    return [(c["cause"]["type"], c["change"]["global_contract_hash"], c["change"]["code_hash"])
+            for c in changes]
+
+
+def test_state_changes_show_the_global_contract_as_of_each_change(chain: Any) -> None:
+    """The signer's charge (transaction_processing) comes before its UseGlobalContract
+    receipt: it shows the account as it was then, without the global contract; and a later
+    local deploy's charge still shows the global contract the receipt then drops."""
+    node = chain
+    used = send(node, USER_SEED, USER, USER_KEY,
+                [signed.UseGlobalContract(base58.b58decode(COUNTER_HASH), None)])
+    assert used["status"] == {"SuccessValue": ""}, used
+    assert _account_changes(node, used) == [
+        ("transaction_processing", None, NO_CODE_HASH),
+        ("receipt_processing", COUNTER_HASH, NO_CODE_HASH)]
+    local = send(node, USER_SEED, USER, USER_KEY, [DeployContract(COUNTER)])
+    assert local["status"] == {"SuccessValue": ""}, local
+    assert _account_changes(node, local) == [
+        ("transaction_processing", COUNTER_HASH, NO_CODE_HASH),
+        ("receipt_processing", None, COUNTER_HASH)]
+    # an account created and made to use one in the same receipt shows it once made
+    nonce = query(node, "view_access_key", account_id="test.near",
+                  public_key=node.public_key)["nonce"] + 1
+    other = "other.test.near"
+    raw = signed.sign(node.seed[:32], "test.near", nonce, other, node.block_hash(),
+                      [CreateAccount(), Transfer(5 * 10**24),
+                       signed.UseGlobalContract(None, "test.near")])
+    made = node.call("send_tx", {"signed_tx_base64": base64.b64encode(raw).decode(),
+                                 "wait_until": "FINAL"})["result"]
+    assert made["status"] == {"SuccessValue": ""}, made
+    changes = node.result("EXPERIMENTAL_changes", {
+        "block_id": made["transaction_outcome"]["block_hash"],
+        "changes_type": "account_changes", "account_ids": [other]})["changes"]
+    assert [(c["cause"]["type"], c["change"]["global_contract_account_id"])
+            for c in changes] == [("receipt_processing", "test.near")]
 
 
 @pytest.fixture

@@ -17,6 +17,8 @@ from outlayer.chain.simulator import ContractSimulator
 from outlayer.chain.units import TGAS
 from outlayer.service.node import Node
 from outlayer.service.playground import demos, install, ops
+from outlayer.service.playground.api import router
+from outlayer.service.rpc import MAX_JSON_DEPTH
 
 COUNTER = (Path(__file__).resolve().parents[2] / "examples" / "counter.js").read_text()
 
@@ -246,6 +248,31 @@ def test_oversized_body_is_refused(client: TestClient) -> None:
     assert response.status_code == 400
     assert "over the limit" in response.json()["error"]["message"]
     assert client.get("/api/playground/contract/big.test").status_code == 404
+
+
+POST_ROUTES = sorted(route.path for route in router.routes
+                     if "POST" in getattr(route, "methods", ()))
+
+
+@pytest.mark.parametrize("path", POST_ROUTES)
+def test_deeply_nested_bodies_are_a_clear_400(client: TestClient, path: str,
+                                               caplog: pytest.LogCaptureFixture) -> None:
+    """JSON nested past the JSON-RPC's depth limit is refused before it is parsed (Python's
+    parser would hit its recursion limit: a 500 and a logged traceback)."""
+    url = path.replace("{demo_id}", "no-such-demo")
+    before = chain_mark(client)
+    for depth in (100_000, MAX_JSON_DEPTH + 1):
+        response = client.post(url, content=b"[" * depth + b"]" * depth)
+        if "{demo_id}" in path:  # takes no body: the demo id decides
+            assert response.status_code == 404, response.text
+            continue
+        assert response.status_code == 400, response.text
+        error = response.json()["error"]
+        assert error["kind"] == "BadRequest" and "nested too deeply" in error["message"]
+    at_limit = client.post(url, content=b"[" * MAX_JSON_DEPTH + b"]" * MAX_JSON_DEPTH)
+    assert at_limit.status_code in (400, 404) and "nested" not in at_limit.text
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
+    assert chain_mark(client) == before
 
 
 def test_page_and_assets(tmp_path: Path) -> None:

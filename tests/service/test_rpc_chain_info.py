@@ -5,6 +5,8 @@ endpoint; the epoch and stake-proposal figures on a chain with short epochs."""
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 from typing import Any
 
 import base58
@@ -22,7 +24,7 @@ from outlayer.vm.receipts import Stake
 OTHER_HASH = base58.b58encode(b"\x07" * 32).decode()
 
 
-def is_parse_error(error: dict[str, Any], code: int = -32602) -> bool:
+def is_parse_error(error: dict[str, Any], code: int = -32700) -> bool:
     return error["cause"]["name"] == "PARSE_ERROR" and error["code"] == code
 
 
@@ -47,6 +49,12 @@ def test_validators_are_empty_with_the_epoch_of_the_block(node):
     assert node.result("validators", {"block_id": latest["latest_block_hash"]}) == view
     assert node.result("validators", [latest["latest_block_height"]]) == view
     assert node.result("validators", {"epoch_id": ZERO_HASH}) == view
+    assert node.result("validators", {"latest": None}) == view  # nearcore's EpochReference
+    # nearcore's parse: the first of block_id, epoch_id, latest decides; others are ignored
+    assert node.result("validators", {"latest": None, "block_id": 0}) == {
+        **view, "epoch_start_height": 0, "epoch_height": 1}
+    assert node.error("validators", {"epoch_id": OTHER_HASH, "latest": None})["cause"][
+        "name"] == "UNKNOWN_EPOCH"
     assert node.result("EXPERIMENTAL_validators_ordered", [None]) == []
     assert node.result("EXPERIMENTAL_validators_ordered",
                        [latest["latest_block_hash"]]) == []
@@ -66,7 +74,10 @@ def test_validators_bad_input(node):
     assert epoch["name"] == "HANDLER_ERROR" and epoch["cause"]["name"] == "UNKNOWN_EPOCH"
     assert is_parse_error(node.error("validators", {"epoch_id": "xyz"}), -32700)
     assert is_parse_error(node.error("validators", {"epoch_id": 5}))
-    assert "unknown field `shard`" in node.error("validators", {"shard": 0})["data"]
+    forms = "[null], [block_id], {block_id}, {epoch_id} or {latest: null}"
+    for params in ({"shard": 0}, "latest", ["latest"], {}, [], {"latest": True}):
+        error = node.error("validators", params)
+        assert is_parse_error(error) and forms in error["data"], (params, error)
     assert is_parse_error(node.error("EXPERIMENTAL_validators_ordered",
                                      {"epoch_id": ZERO_HASH}))
 
@@ -92,10 +103,28 @@ def test_genesis_config_comes_from_the_node_config_and_chain(node):
     assert is_parse_error(node.error("EXPERIMENTAL_genesis_config", {"finality": "final"}))
 
 
-@pytest.mark.parametrize("method", ["next_light_client_block", "EXPERIMENTAL_light_client_proof",
-                                    "light_client_proof", "EXPERIMENTAL_light_client_block_proof",
-                                    "light_client_block_proof"])
-def test_light_client_methods_are_not_served(node, method):
+def _not_served() -> list[str]:
+    """The method names docs/SERVICE.md lists as not served (its "Not served" paragraph)."""
+    text = (Path(__file__).parents[2] / "docs" / "SERVICE.md").read_text(encoding="utf-8")
+    paragraph = text[text.index("Not served ("):].split("\n\n", 1)[0]
+    names = re.findall(r"`([A-Za-z_]+)`", paragraph)
+    return sorted({n for n in names if n not in ("query", "send_tx", "wait_until")
+                   and not n.isupper()})  # METHOD_NOT_FOUND: the error's name
+
+
+NOT_SERVED = _not_served()
+
+
+def test_the_not_served_list_is_nearcores_other_methods():
+    assert {"next_light_client_block", "client_config", "EXPERIMENTAL_congestion_level",
+            "maintenance_windows", "EXPERIMENTAL_split_storage_info"} <= set(NOT_SERVED)
+    served = set(Rpc(None, "localnet").methods)  # type: ignore[arg-type]
+    assert not served & set(NOT_SERVED)
+    assert {"EXPERIMENTAL_view_account", "EXPERIMENTAL_call_function"} <= served
+
+
+@pytest.mark.parametrize("method", NOT_SERVED)
+def test_methods_listed_as_not_served_are_method_not_found(node, method):
     error = node.error(method, {"last_block_hash": ZERO_HASH})
     assert error["name"] == "REQUEST_VALIDATION_ERROR"
     assert error["cause"] == {"name": "METHOD_NOT_FOUND", "info": {"method_name": method}}

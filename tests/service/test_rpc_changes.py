@@ -51,7 +51,7 @@ def changes(node, block_hash: str, kind: str, **params: Any) -> list[dict[str, A
     return result["changes"]
 
 
-def is_parse_error(error: dict[str, Any], code: int = -32602) -> bool:
+def is_parse_error(error: dict[str, Any], code: int = -32700) -> bool:
     return error["cause"]["name"] == "PARSE_ERROR" and error["code"] == code
 
 
@@ -67,7 +67,10 @@ def test_block_chunk_and_chunk_method_agree(node):
     assert chunk["header"] == header and chunk["author"] == block["author"]
     assert node.result("chunk", {"block_id": block_hash, "shard_id": 0}) == chunk
     assert node.result("chunk", [header["chunk_hash"]]) == chunk
-    assert node.result("chunk", [block["header"]["height"], 0]) == chunk
+    assert node.result("chunk", [[block["header"]["height"], 0]]) == chunk
+    assert node.result("chunk", [[block_hash, 0]]) == chunk
+    flat = node.error("chunk", [block["header"]["height"], 0])  # nearcore refuses it too
+    assert is_parse_error(flat) and "[[block_id, shard_id]]" in flat["data"]
     # the block's signed transaction, exactly as `tx` shows it
     assert chunk["transactions"] == [call["transaction"]]
     # the receipt the transaction made ran in this block
@@ -104,7 +107,7 @@ def test_refund_receipts_are_rebuilt_from_the_queue(node):
     assert refund["predecessor_id"] == "system" and refund["receiver_id"] == "test.near"
     (transfer,) = refund["receipt"]["Action"]["actions"]
     assert int(transfer["Transfer"]["deposit"]) > 0
-    chunk = node.result("chunk", [refunds[0]["block_height"], 0])
+    chunk = node.result("chunk", [[refunds[0]["block_height"], 0]])
     assert refund in chunk["receipts"]
 
 
@@ -246,7 +249,7 @@ def test_changes_bad_input(node):
                                                   "changes_type": "account_changes",
                                                   "account_ids": ["test.near"]})
     assert unknown["cause"]["name"] == "UNKNOWN_BLOCK"
-    assert "one of `finality` or `block_id`" in node.error(
+    assert "one of `block_id`, `finality` or `sync_checkpoint`" in node.error(
         "EXPERIMENTAL_changes", {"changes_type": "account_changes",
                                  "account_ids": ["test.near"]})["data"]
     assert is_parse_error(node.error("EXPERIMENTAL_changes", ["final"]))
@@ -365,6 +368,7 @@ def test_near_api_js_reads_changes_chunks_validators(live):
     (code,) = report["code_changes"]["changes"]
     assert base64.b64decode(code["change"]["code_base64"]) == counter.read_bytes()
     assert report["chunk"]["header"]["chunk_hash"] == report["chunk_hash"]
+    assert report["chunk_by_height"] == report["chunk"] == report["chunk_by_block_hash"]
     assert [t["hash"] for t in report["chunk"]["transactions"]] == [report["call_tx"]]
     assert report["receipt"]["receipt_id"] == report["call_receipt"]
     assert report["receipt"] in report["chunk"]["receipts"]

@@ -94,6 +94,20 @@ def test_view_calls_have_unlimited_prepaid_gas() -> None:
     assert g.burnt == 5 * TGAS
 
 
+def test_a_view_out_of_gas_never_uses_more_than_its_limit() -> None:
+    """nearcore runs a view with prepaid gas = its max_gas_burnt: a failed charge leaves
+    burnt = used = the limit (the overshoot was reported as used before)."""
+    g = GasCounter(1, 5 * TGAS, is_view=True)
+    g.burn(4 * TGAS)
+    with pytest.raises(GasLimitExceeded):
+        g.pay_per("read_memory_byte", 10**9)
+    assert g.burnt == g.used == 5 * TGAS
+    fuel = GasCounter(300 * TGAS, 7 * OP, is_view=True)
+    with pytest.raises(GasLimitExceeded):
+        fuel.exhaust_fuel()
+    assert fuel.used == fuel.burnt == 7 * OP
+
+
 def test_overflow_is_integer_overflow() -> None:
     g = GasCounter(U64_MAX, U64_MAX)
     g.burn(U64_MAX - 1)

@@ -23,6 +23,7 @@ from outlayer.chain.accounts import DEFAULT_SIGNER
 from outlayer.chain.simulator import DEFAULT_GAS
 from outlayer.errors import AccountNotFound, OutLayerError, UserError
 from outlayer.service.playground import demos, ops
+from outlayer.service.rpc import nesting_error
 
 log = logging.getLogger(__name__)
 
@@ -46,15 +47,21 @@ _MISSING = object()
 
 
 async def _body(request: Request, allowed: set[str]) -> dict[str, Any]:
-    """The JSON object body, refusing oversized bodies, non-objects and unknown fields."""
+    """The JSON object body, refusing oversized or too deeply nested bodies (the JSON-RPC's
+    depth guard: the parser would recurse past Python's limit), non-objects and unknown
+    fields."""
     size, chunks = 0, []
     async for chunk in request.stream():
         size += len(chunk)
         if size > MAX_BODY:
             raise BadRequest(f"request body is over the limit of {MAX_BODY} bytes")
         chunks.append(chunk)
+    body = b"".join(chunks)
+    too_deep = nesting_error(body)
+    if too_deep is not None:
+        raise BadRequest(too_deep)
     try:
-        doc = json.loads(b"".join(chunks) or b"{}")
+        doc = json.loads(body or b"{}")
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise BadRequest(f"request body is not JSON: {exc}") from None
     if not isinstance(doc, dict):

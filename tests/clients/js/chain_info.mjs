@@ -37,6 +37,9 @@ report.final_changes = await provider.blockChanges({ finality: "final" });
 const block = await provider.viewBlock({ blockId });
 report.chunk_hash = block.chunks[0].chunk_hash;
 report.chunk = await provider.viewChunk(report.chunk_hash);
+// by block: near-api-js sends [[height, shard_id]], nearcore's form
+report.chunk_by_height = await provider.viewChunk([block.header.height, 0]);
+report.chunk_by_block_hash = await provider.viewChunk([blockId, 0]);
 report.receipt = await provider.viewTransactionReceipt(report.call_receipt);
 
 async function failure(fn) {
