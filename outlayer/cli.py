@@ -110,7 +110,7 @@ def _main(
 
 
 def _out() -> Console:
-    return Console(highlight=False, soft_wrap=True)
+    return Console(highlight=False, soft_wrap=True, emoji=False)
 
 
 def _grid() -> Table:
@@ -122,7 +122,7 @@ def _grid() -> Table:
 
 
 def _err() -> Console:
-    return Console(stderr=True, highlight=False, soft_wrap=True)
+    return Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 
 def _print_json(payload: dict[str, Any]) -> None:
@@ -1012,7 +1012,8 @@ def _print_wide(out: Console, table: Table, limit: int = 160) -> None:
     folds the wide columns to fit."""
     if not out.is_terminal:
         natural = Measurement.get(out, out.options.update_width(limit), table).maximum
-        out = Console(highlight=False, soft_wrap=True, width=min(max(natural, out.width), limit))
+        out = Console(highlight=False, soft_wrap=True, emoji=False,
+                      width=min(max(natural, out.width), limit))
     out.print(table)
 
 

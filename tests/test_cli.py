@@ -229,3 +229,19 @@ def test_replay_table_keeps_long_host_call_names_apart(db: Path, tmp_path: Path)
     for row in rows:  # the name never runs into the gas figures: three number columns
         assert re.search(r"[a-z_]\d", row) is None, row
         assert len(re.findall(r"(?<![\w,])\d[\d,]*(?![\w,])", row)) >= 4, row  # #, 3 gas
+
+
+def test_contract_text_is_shown_as_stored_not_as_emoji(tmp_path: Path) -> None:
+    """rich turns `:name:` into emoji unless told not to: results, logs and state keys are
+    the contract's bytes."""
+    source = tmp_path / "e.js"
+    source.write_text("export function f() { near.storageWrite('b:A:lp', ':x:');"
+                      " near.log(':thumbs_up:'); return ':b: [i]z'; }")
+    db = str(tmp_path / "s.db")
+    runner = CliRunner()
+    assert runner.invoke(app, ["--db", db, "deploy", "e.test", str(source)]).exit_code == 0
+    called = runner.invoke(app, ["--db", db, "call", "e.test", "f"])
+    assert called.exit_code == 0, called.output
+    assert ":thumbs_up:" in called.output and ":b: [i]z" in called.output, called.output
+    state = runner.invoke(app, ["--db", db, "state", "e.test"])
+    assert "b:A:lp" in state.output and ":x:" in state.output, state.output

@@ -358,6 +358,11 @@ def verify(source: StateStore, *, from_block: int | None = None,
         first = (history_start if start is None else start) + 1
         report = VerifyReport(from_block=0 if first == 1 else first, to_block=first - 1)
         replayer = None
+        latest = source.latest_block()
+        if from_block and latest is not None and not (
+                history_start < from_block <= latest.height):
+            raise UserError(f"--from-block {from_block} is outside the history: verify can "
+                            f"start at blocks {history_start + 1} to {latest.height}")
         try:
             replayer = Replayer(source, start=start, engine=engine)
             if replayer.start == 0:

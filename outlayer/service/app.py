@@ -93,6 +93,12 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
     """The node app over `config`'s chain (see `ServiceConfig`)."""
     config = config or ServiceConfig()
     path = config.config_path()
+    if config.config_file is not None and not Path(config.config_file).exists():
+        # only the default path is made on a fresh start: a mistyped --config must not
+        # become a new config, with a new key added to an existing chain
+        raise UserError(f"config file {config.config_file} does not exist (leave --config "
+                        "out to use, or make on the first start, node.json beside the "
+                        "state file)")
     keys_dir = config.keys_dir or (path.parent / "keys" if path is not None else None)
     config.node = node_config.load_or_create(path, keys_dir)
     db = config.db

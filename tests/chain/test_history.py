@@ -225,6 +225,9 @@ def test_verify_from_a_checkpoint(counter_db: Path, tmp_path: Path) -> None:
     assert report.ok and report.from_block == 7 and report.blocks == latest - 6
     with pytest.raises(UserError, match="cannot be a starting point"):
         Replayer(store, start=latest + 1)
+    with pytest.raises(UserError, match=f"--from-block {latest + 5} is outside the history: "
+                                        f"verify can start at blocks 1 to {latest}"):
+        verify(store, from_block=latest + 5)  # the message names the block asked for
     # the checkpoint is rebuilt from state_changes and must hash to the recorded root
     path = _copy(counter_db, tmp_path / "checkpoint.db")
     _tamper(path, "DROP TRIGGER state_changes_append_only_update",

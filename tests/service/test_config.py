@@ -114,3 +114,15 @@ def test_existing_account_gets_its_configured_key(tmp_path):
     again = create_app(ServiceConfig(db=db))
     again.state.node.close()
     assert again.state.notes == []  # once only
+
+
+def test_serve_refuses_a_config_path_that_does_not_exist(tmp_path):
+    """Only the default node.json is made on a fresh start: a mistyped --config (here a
+    .toml name, which would have been written as JSON) must not make a config and a key."""
+    run = subprocess.run([str(Path(sys.executable).with_name("outlayer")), "serve", "--config",
+                          str(tmp_path / "typo.toml"), "--port", "1"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2
+    assert "typo.toml does not exist" in run.stderr, run.stderr
+    assert not (tmp_path / "typo.toml").exists() and not (tmp_path / "keys").exists()
+    assert not (tmp_path / ".outlayer").exists()
