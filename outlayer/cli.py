@@ -1201,7 +1201,7 @@ def near_sandbox_command(ctx: typer.Context) -> None:
         near_sandbox.prepare(invocation)
         if invocation.command == "run":
             assert invocation.port is not None
-            near_sandbox.chdir_for_run(invocation)
+            os.chdir(invocation.home)  # `serve` keeps its state in the working directory
             run_node("127.0.0.1", invocation.port, ServiceConfig())
 
 

@@ -11,7 +11,6 @@ is ``outlayer serve --port PORT`` in DIR, whose root account test.near has its k
 
 from __future__ import annotations
 
-import os
 import shlex
 import stat
 import sys
@@ -97,8 +96,3 @@ def write_shim(folder: Path) -> Path:
 def environment(folder: Path) -> dict[str, str]:
     """The variables that make near-workspaces run the shim in `folder`."""
     return {"NEAR_SANDBOX_BIN_PATH": "1", "NEAR_SANDBOX_BINARY_PATH": str(folder.resolve())}
-
-
-def chdir_for_run(invocation: Invocation) -> None:
-    """`outlayer serve` keeps its state in the working directory: DIR."""
-    os.chdir(invocation.home)

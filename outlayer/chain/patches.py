@@ -144,12 +144,12 @@ class _Reader:
     def obj(self, body: dict[str, Any], name: str, path: str) -> dict[str, Any]:
         value = self.field(body, name, path)
         if not isinstance(value, dict):
-            raise self.fail(path, f"must be an object, got {_json_type(value)}")
+            raise self.fail(path, f"must be an object, got {json_type(value)}")
         return value
 
     def account_id(self, value: Any, path: str) -> str:
         if not isinstance(value, str):
-            raise self.fail(path, f"must be a string, got {_json_type(value)}")
+            raise self.fail(path, f"must be a string, got {json_type(value)}")
         try:
             return check_account_id(value)
         except BadAccountId as exc:
@@ -167,7 +167,7 @@ class _Reader:
 
     def b64(self, value: Any, path: str) -> bytes:
         if not isinstance(value, str):
-            raise self.fail(path, f"must be a base64 string, got {_json_type(value)}")
+            raise self.fail(path, f"must be a base64 string, got {json_type(value)}")
         try:
             return base64.b64decode(value, validate=True)
         except (binascii.Error, ValueError) as exc:
@@ -185,7 +185,6 @@ class _Reader:
         return base58.b58encode(raw).decode("ascii")
 
 
-_json_type = json_type
 
 
 def _shown(value: Any) -> str:
@@ -197,7 +196,7 @@ def parse_records(records: Any, params: Params) -> list[Patch]:
     """nearcore StateRecord JSON to patches, every field checked (PatchError names the
     first bad one); reads no state."""
     if not isinstance(records, list):
-        raise UserError(f"records must be a list of StateRecords, got {_json_type(records)}")
+        raise UserError(f"records must be a list of StateRecords, got {json_type(records)}")
     return [_parse(i, record, params) for i, record in enumerate(records)]
 
 
@@ -214,7 +213,7 @@ def _parse(index: int, record: Any, params: Params) -> Patch:
         raise PatchError(index, f"`records[{index}]`: unknown variant `{kind}`, expected one "
                          f"of {', '.join(f'`{k}`' for k in KINDS)}")
     if not isinstance(body, dict):
-        raise r.fail(kind, f"must be an object, got {_json_type(body)}")
+        raise r.fail(kind, f"must be an object, got {json_type(body)}")
     account_id = r.account_id(r.field(body, "account_id", "account_id"), "account_id")
     if kind == "Account":
         return _parse_account(r, account_id, r.obj(body, "account", "account"))
@@ -222,7 +221,7 @@ def _parse(index: int, record: Any, params: Params) -> Patch:
         public_key = r.field(body, "public_key", "public_key")
         try:
             if not isinstance(public_key, str):
-                raise UserError(f"must be a string, got {_json_type(public_key)}")
+                raise UserError(f"must be a string, got {json_type(public_key)}")
             key = public_key_str(public_key_bytes(public_key))
         except UserError as exc:
             raise r.fail("public_key", exc.message) from None
@@ -285,7 +284,7 @@ def _permission(r: _Reader, value: Any) -> Any:
         allowance = str(r.integer(allowance, f"{path}.allowance", _U128, text=True))
     receiver = r.field(body, "receiver_id", f"{path}.receiver_id")
     if not isinstance(receiver, str):
-        raise r.fail(f"{path}.receiver_id", f"must be a string, got {_json_type(receiver)}")
+        raise r.fail(f"{path}.receiver_id", f"must be a string, got {json_type(receiver)}")
     names = r.field(body, "method_names", f"{path}.method_names")
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
         raise r.fail(f"{path}.method_names", f"must be a list of strings, got {_shown(names)}")

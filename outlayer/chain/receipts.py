@@ -33,7 +33,7 @@ from outlayer.chain.signed import (
     SignedDelegate,
     UseGlobalContract,
 )
-from outlayer.vm.params import Params
+from outlayer.vm.params import Fee, Params
 from outlayer.vm.receipts import (
     Action,
     AddKey,
@@ -380,79 +380,55 @@ def _key_bytes(permission: FunctionCallPermission) -> int:
     return sum(len(name.encode()) + 1 for name in permission.method_names)
 
 
-def send_fee(params: Params, action: Action, sir: bool, receiver_id: str) -> int:
-    """Gas burnt when the action is sent (sir: sender is receiver) to `receiver_id`."""
+def _fees(params: Params, action: Action, receiver_id: str) -> list[tuple[Fee, int]]:
+    """The action's fees, each with how many times it is charged (per byte, per key...):
+    the one table both `send_fee` and `exec_fee` read."""
     if isinstance(action, CreateAccount):
-        return params.action_create_account.send_fee(sir)
+        return [(params.action_create_account, 1)]
     if isinstance(action, DeployContract):
-        return (params.action_deploy_contract.send_fee(sir)
-                + params.action_deploy_contract_per_byte.send_fee(sir) * len(action.code))
+        return [(params.action_deploy_contract, 1),
+                (params.action_deploy_contract_per_byte, len(action.code))]
     if isinstance(action, FunctionCall):
-        return (params.action_function_call.send_fee(sir)
-                + params.action_function_call_per_byte.send_fee(sir) * _fc_bytes(action))
+        return [(params.action_function_call, 1),
+                (params.action_function_call_per_byte, _fc_bytes(action))]
     if isinstance(action, Transfer):
-        return sum(f.send_fee(sir) for f in params.transfer_fees(receiver_id))
+        return [(fee, 1) for fee in params.transfer_fees(receiver_id)]
     if isinstance(action, Stake):
-        return params.action_stake.send_fee(sir)
+        return [(params.action_stake, 1)]
     if isinstance(action, AddKey):
         if isinstance(action.permission, FunctionCallPermission):
-            return (params.action_add_function_call_key.send_fee(sir)
-                    + params.action_add_function_call_key_per_byte.send_fee(sir)
-                    * _key_bytes(action.permission))
-        return params.action_add_full_access_key.send_fee(sir)
+            return [(params.action_add_function_call_key, 1),
+                    (params.action_add_function_call_key_per_byte,
+                     _key_bytes(action.permission))]
+        return [(params.action_add_full_access_key, 1)]
     if isinstance(action, DeleteKey):
-        return params.action_delete_key.send_fee(sir)
+        return [(params.action_delete_key, 1)]
     if isinstance(action, DeleteAccount):
-        return params.action_delete_account.send_fee(sir)
+        return [(params.action_delete_account, 1)]
+    if isinstance(action, SignedDelegate):  # its inner actions: see send_fee, delegated_gas
+        return [(params.action_delegate, 1)]
+    if isinstance(action, DeployGlobalContract):
+        return [(params.action_deploy_global_contract, 1),
+                (params.action_deploy_global_contract_per_byte, len(action.code))]
+    if isinstance(action, UseGlobalContract):
+        return [(params.action_use_global_contract, 1),
+                (params.action_use_global_contract_per_identifier_byte,
+                 _identifier_bytes(action))]
+    raise TypeError(f"not an action: {action!r}")
+
+
+def send_fee(params: Params, action: Action, sir: bool, receiver_id: str) -> int:
+    """Gas burnt when the action is sent (sir: sender is receiver) to `receiver_id`."""
+    gas = sum(fee.send_fee(sir) * n for fee, n in _fees(params, action, receiver_id))
     if isinstance(action, SignedDelegate):  # nearcore: the inner actions with the outer sir
         d = action.delegate_action
-        return params.action_delegate.send_fee(sir) + sum(
-            send_fee(params, a, sir, d.receiver_id) for a in d.actions)
-    if isinstance(action, DeployGlobalContract):
-        return (params.action_deploy_global_contract.send_fee(sir)
-                + params.action_deploy_global_contract_per_byte.send_fee(sir)
-                * len(action.code))
-    if isinstance(action, UseGlobalContract):
-        return (params.action_use_global_contract.send_fee(sir)
-                + params.action_use_global_contract_per_identifier_byte.send_fee(sir)
-                * _identifier_bytes(action))
-    raise TypeError(f"not an action: {action!r}")
+        gas += sum(send_fee(params, a, sir, d.receiver_id) for a in d.actions)
+    return gas
 
 
 def exec_fee(params: Params, action: Action, receiver_id: str) -> int:
     """Gas burnt when the action executes on `receiver_id`."""
-    if isinstance(action, CreateAccount):
-        return params.action_create_account.execution
-    if isinstance(action, DeployContract):
-        return (params.action_deploy_contract.execution
-                + params.action_deploy_contract_per_byte.execution * len(action.code))
-    if isinstance(action, FunctionCall):
-        return (params.action_function_call.execution
-                + params.action_function_call_per_byte.execution * _fc_bytes(action))
-    if isinstance(action, Transfer):
-        return sum(f.execution for f in params.transfer_fees(receiver_id))
-    if isinstance(action, Stake):
-        return params.action_stake.execution
-    if isinstance(action, AddKey):
-        if isinstance(action.permission, FunctionCallPermission):
-            return (params.action_add_function_call_key.execution
-                    + params.action_add_function_call_key_per_byte.execution
-                    * _key_bytes(action.permission))
-        return params.action_add_full_access_key.execution
-    if isinstance(action, DeleteKey):
-        return params.action_delete_key.execution
-    if isinstance(action, DeleteAccount):
-        return params.action_delete_account.execution
-    if isinstance(action, SignedDelegate):  # the inner receipt's fees: `delegated_gas`
-        return params.action_delegate.execution
-    if isinstance(action, DeployGlobalContract):
-        return (params.action_deploy_global_contract.execution
-                + params.action_deploy_global_contract_per_byte.execution * len(action.code))
-    if isinstance(action, UseGlobalContract):
-        return (params.action_use_global_contract.execution
-                + params.action_use_global_contract_per_identifier_byte.execution
-                * _identifier_bytes(action))
-    raise TypeError(f"not an action: {action!r}")
+    return sum(fee.execution * n for fee, n in _fees(params, action, receiver_id))
 
 
 def total_deposit(actions: list[Action]) -> int:

@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING, Any
 
 import base58
 
+from outlayer import contract_file
 from outlayer.chain import blocks, patches, roots
 from outlayer.chain import global_contracts as gc
 from outlayer.chain import receipts as rc
@@ -1115,14 +1116,7 @@ def read_source(source: str | bytes | Path) -> bytes:
     its magic bytes. A near-sdk-js source file (.ts, or .js importing near-sdk-js) is
     bundled first (outlayer.sdkjs, cached)."""
     if isinstance(source, Path):
-        try:
-            code = source.read_bytes()
-        except FileNotFoundError:
-            raise UserError(f"contract file not found: {source}") from None
-        except IsADirectoryError:
-            raise UserError(f"contract path is a directory, not a file: {source}") from None
-        except OSError as exc:
-            raise UserError(f"cannot read contract file {source}: {exc.strerror}") from None
+        code = contract_file.read(source)
         from outlayer.sdkjs.bundler import build_if_needed
 
         code = build_if_needed(source, code)  # a near-sdk-js .ts/.js: its bundle

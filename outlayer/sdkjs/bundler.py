@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from outlayer import contract_file
 from outlayer.errors import UserError
 from outlayer.host.engine import cache_root
 from outlayer.realm.transform import SDKJS_TAG
@@ -83,7 +84,7 @@ def needs_build(path: Path, code: bytes) -> bool:
 
 def build_if_needed(path: Path, code: bytes) -> bytes:
     """`code` itself, or its bundle when `path` is a near-sdk-js source."""
-    return build(path).code if needs_build(path, code) else code
+    return build(path, code=code).code if needs_build(path, code) else code
 
 
 def check_toolchain() -> None:
@@ -196,17 +197,12 @@ def _run_bundler(entry: Path) -> dict[str, Any]:
     return result
 
 
-def build(entry: Path, *, use_cache: bool = True) -> Bundle:
-    """Bundle the near-sdk-js contract `entry` (cached by its inputs)."""
+def build(entry: Path, *, use_cache: bool = True, code: bytes | None = None) -> Bundle:
+    """Bundle the near-sdk-js contract `entry` (cached by its inputs); `code`: the entry's
+    bytes when the caller has read them already."""
     entry = Path(entry).resolve()
-    try:
-        code = entry.read_bytes()
-    except FileNotFoundError:
-        raise BuildError(f"contract file not found: {entry}") from None
-    except IsADirectoryError:
-        raise BuildError(f"contract path is a directory, not a file: {entry}") from None
-    except OSError as exc:
-        raise BuildError(f"cannot read contract file {entry}: {exc.strerror}") from None
+    if code is None:
+        code = contract_file.read(entry, BuildError)
     if entry.suffix not in SOURCE_SUFFIXES:
         raise BuildError(f"{entry.name}: expected a .ts or .js contract "
                          f"({', '.join(SOURCE_SUFFIXES)})")

@@ -17,9 +17,10 @@ import base58
 from outlayer.chain import blocks, signed
 from outlayer.chain.simulator import ContractSimulator
 from outlayer.chain.store import Block
+from outlayer.errors import json_type
 from outlayer.service import errors, views
 from outlayer.service.errors import RpcError
-from outlayer.service.rpc import _block_by_id, _json_type, _shown, parse_block_id
+from outlayer.service.rpc import _block_by_id, _shown, parse_block_id
 
 if TYPE_CHECKING:
     from outlayer.service.rpc import Handler, Params, Rpc
@@ -65,7 +66,7 @@ def _maybe_block_id(params: Params, method: str) -> Any:
                                     "[block_id or null] or {block_id})")
         return params.get("block_id")
     raise errors.bad_params(f"{method} takes [block_id or null] or {{block_id}}, got "
-                            f"{_json_type(params)}")
+                            f"{json_type(params)}")
 
 
 def _stake_view(account_id: str, stake: int, public_key: str) -> dict[str, Any]:
@@ -117,7 +118,7 @@ def epoch_reference(params: Params) -> tuple[str, Any]:
     if key == "block_id":
         return "block_id", _block_id(value)
     if not isinstance(value, str):
-        raise errors.bad_params(f"`epoch_id` must be a base58 hash, got {_json_type(value)}")
+        raise errors.bad_params(f"`epoch_id` must be a base58 hash, got {json_type(value)}")
     try:
         valid = len(base58.b58decode(value)) == 32
     except ValueError:

@@ -42,9 +42,9 @@ from outlayer.chain.accounts import (
 )
 from outlayer.chain.simulator import ContractSimulator
 from outlayer.chain.store import Account, Block, StateChange
-from outlayer.errors import OutLayerError, UserError
+from outlayer.errors import OutLayerError, UserError, json_type
 from outlayer.service import errors, views
-from outlayer.service.rpc import _block_ref, _json_type, _obj, _shown
+from outlayer.service.rpc import _block_ref, _obj, _shown
 
 if TYPE_CHECKING:
     from outlayer.service.rpc import Handler, Params, Rpc
@@ -377,7 +377,7 @@ def _account_ids(params: dict[str, Any]) -> list[str]:
     if ids is None:
         raise errors.bad_params("missing field `account_ids`")
     if not isinstance(ids, list):
-        raise errors.bad_params(f"`account_ids` must be an array, got {_json_type(ids)}")
+        raise errors.bad_params(f"`account_ids` must be an array, got {json_type(ids)}")
     for i, account_id in enumerate(ids):
         _valid_account(account_id, f"account_ids[{i}]")
     return ids
@@ -386,7 +386,7 @@ def _account_ids(params: dict[str, Any]) -> list[str]:
 def _valid_account(value: Any, name: str) -> str:
     if not isinstance(value, str):
         raise errors.bad_params(f"`{name}` must be an account id string, got "
-                                f"{_json_type(value)}")
+                                f"{json_type(value)}")
     try:
         return check_account_id(value)
     except BadAccountId as exc:
@@ -407,7 +407,7 @@ def _wanted(params: dict[str, Any], kind: str
             raise errors.bad_params("missing field `key_prefix_base64`")
         if not isinstance(text, str):
             raise errors.bad_params(f"`key_prefix_base64` must be a base64 string, got "
-                                    f"{_json_type(text)}")
+                                    f"{json_type(text)}")
         try:
             prefix = base64.b64decode(text, validate=True)
         except (binascii.Error, ValueError) as exc:
@@ -418,17 +418,17 @@ def _wanted(params: dict[str, Any], kind: str
     if keys is None:
         raise errors.bad_params("missing field `keys`")
     if not isinstance(keys, list):
-        raise errors.bad_params(f"`keys` must be an array, got {_json_type(keys)}")
+        raise errors.bad_params(f"`keys` must be an array, got {json_type(keys)}")
     out: list[tuple[str, str, bytes | None, bytes | None]] = []
     for i, item in enumerate(keys):
         if not isinstance(item, dict):
             raise errors.bad_params(f"`keys[{i}]` must be {{account_id, public_key}}, got "
-                                    f"{_json_type(item)}")
+                                    f"{json_type(item)}")
         account_id = _valid_account(item.get("account_id"), f"keys[{i}].account_id")
         text = item.get("public_key")
         if not isinstance(text, str):
             raise errors.bad_params(f"`keys[{i}].public_key` must be a string, got "
-                                    f"{_json_type(text)}")
+                                    f"{json_type(text)}")
         try:
             key = public_key_bytes(text)
         except UserError as exc:

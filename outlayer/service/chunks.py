@@ -24,8 +24,9 @@ from outlayer.chain.accounts import public_key_str
 from outlayer.chain.runtime import Transaction
 from outlayer.chain.simulator import ContractSimulator
 from outlayer.chain.store import Block, StateChange
+from outlayer.errors import json_type
 from outlayer.service import errors, views
-from outlayer.service.rpc import _block_by_id, _json_type, _shown, hash32
+from outlayer.service.rpc import _block_by_id, _shown, hash32
 
 if TYPE_CHECKING:
     from outlayer.service.rpc import Handler, Params, Rpc
@@ -183,7 +184,7 @@ def _chunk_block(sim: ContractSimulator, params: Params) -> Block:
         else:
             params = {"chunk_id": only}
     if not isinstance(params, dict):
-        raise errors.bad_params(f"chunk takes {CHUNK_FORMS}, got {_json_type(params)}")
+        raise errors.bad_params(f"chunk takes {CHUNK_FORMS}, got {json_type(params)}")
     if "block_id" in params and "shard_id" in params:
         shard_id = params["shard_id"]
         if isinstance(shard_id, bool) or not isinstance(shard_id, int) or shard_id < 0:
@@ -251,7 +252,7 @@ async def receipt(rpc: Rpc, params: Params) -> Any:
         params = {"receipt_id": params[0]}
     if not isinstance(params, dict):
         raise errors.bad_params(f"EXPERIMENTAL_receipt takes {{receipt_id}}, got "
-                                f"{_json_type(params)}")
+                                f"{json_type(params)}")
     if "receipt_id" not in params:
         raise errors.bad_params("missing field `receipt_id`")
     return await rpc.node.run(_receipt, hash32(params["receipt_id"], "receipt_id"))

@@ -65,7 +65,6 @@ Params = Any
 Handler = Callable[["Rpc", Params], Awaitable[Any]]
 
 
-_json_type = json_type
 
 
 def _shown(value: Any) -> str:
@@ -77,7 +76,7 @@ def _shown(value: Any) -> str:
 def _obj(params: Params, method: str) -> dict[str, Any]:
     if not isinstance(params, dict):
         raise errors.bad_params(f"{method} takes an object of params, got "
-                                f"{_json_type(params)}")
+                                f"{json_type(params)}")
     return params
 
 
@@ -85,13 +84,13 @@ def _str_field(params: dict[str, Any], name: str) -> str:
     value = params.get(name)
     if not isinstance(value, str):
         raise errors.bad_params(f"missing field `{name}`" if value is None else
-                                f"`{name}` must be a string, got {_json_type(value)}")
+                                f"`{name}` must be a string, got {json_type(value)}")
     return value
 
 
 def _b64(text: Any, name: str) -> bytes:
     if not isinstance(text, str):
-        raise errors.bad_params(f"`{name}` must be a base64 string, got {_json_type(text)}")
+        raise errors.bad_params(f"`{name}` must be a base64 string, got {json_type(text)}")
     try:
         return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError) as exc:
@@ -103,7 +102,7 @@ def _account(value: Any, block: Block | None = None, name: str = "account_id") -
     a string NEAR refuses: INVALID_ACCOUNT."""
     if not isinstance(value, str):
         raise errors.bad_params(f"missing field `{name}`" if value is None else
-                                f"`{name}` must be a string, got {_json_type(value)}")
+                                f"`{name}` must be a string, got {json_type(value)}")
     try:
         return check_account_id(value)
     except BadAccountId as exc:
@@ -399,7 +398,7 @@ def _view_global_code(sim: ContractSimulator, params: dict[str, Any], block: Blo
         text = params.get("code_hash")
         if not isinstance(text, str):
             raise errors.bad_params("missing field `code_hash`" if text is None else
-                                    f"`code_hash` must be a string, got {_json_type(text)}")
+                                    f"`code_hash` must be a string, got {json_type(text)}")
         try:
             action = global_contracts.use_action(code_hash_b58=text)
         except UserError as exc:
@@ -498,7 +497,7 @@ def _outcome(sim: ContractSimulator, tx_hash: str, *, receipts: bool,
 def hash32(value: Any, name: str) -> str:
     """A base58 32-byte hash param (a transaction, receipt or chunk id), as given."""
     if not isinstance(value, str):
-        raise errors.bad_params(f"`{name}` must be a base58 hash, got {_json_type(value)}")
+        raise errors.bad_params(f"`{name}` must be a base58 hash, got {json_type(value)}")
     try:
         raw = base58.b58decode(value)
     except ValueError:
