@@ -3,7 +3,7 @@
 // change from a near-sandbox suite is `outlayerWorker()` for `Worker.init()`.
 import { readFileSync } from "node:fs";
 import test from "ava";
-import { hashContract } from "near-workspaces";
+import { hashContract, ONE_NEAR } from "near-workspaces";
 import { example, outlayerWorker } from "./outlayer.mjs";
 
 const COUNTER_JS = example("counter.js");
@@ -67,7 +67,17 @@ test("an unknown method fails the call with the VM's error", async (t) => {
 
 test("each Worker has a root of its own", async (t) => {
   const { root } = t.context.accounts;
-  t.regex(root.accountId, /^dev-\d+-\d+\.test\.near$/);
+  t.regex(root.accountId, /^w-[0-9a-f]{16}\.test\.near$/);
   t.is((await root.getAccount(`alice.${root.accountId}`).balance()).total,
        (100n * 10n ** 24n).toString(), "new accounts get 100 NEAR, as on near-sandbox");
+});
+
+test("Workers started together get roots of their own", async (t) => {
+  const workers = await Promise.all(
+    Array.from({ length: 12 }, () => outlayerWorker({ rootBalance: 10n * ONE_NEAR })));
+  const roots = workers.map((worker) => worker.rootAccount);
+  t.is(new Set(roots.map((root) => root.accountId)).size, roots.length);
+  for (const root of roots) {
+    t.true(await root.exists());
+  }
 });

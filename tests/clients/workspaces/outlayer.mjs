@@ -4,6 +4,7 @@
 //   OUTLAYER_RPC       the node's JSON-RPC address (`outlayer serve` prints it)
 //   OUTLAYER_ROOT_KEY  the root account's key file, near-cli format
 //                      (`outlayer serve` writes .outlayer/keys/localnet/test.near.json)
+import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { KeyPair, keyStores } from "near-api-js";
@@ -30,14 +31,20 @@ export async function outlayerConfig() {
 
 /**
  * `Worker.init()` for `outlayer serve`: a Worker whose root account is a fresh account
- * (dev-<random>.test.near, `rootBalance` yoctoNEAR), so tests that each make their own
+ * (w-<random>.test.near, `rootBalance` yoctoNEAR), so tests that each make their own
  * Worker and reuse account names (`root.createSubAccount("alice")`) do not collide on the
  * one shared node, as each near-sandbox Worker has a chain of its own.
+ *
+ * The name has 64 random bits. near-workspaces' `devCreateAccount` is not used: its names
+ * are the clock's millisecond and about 3,000 possible suffixes. Tests that start together
+ * share that millisecond, so two of them got the same name about once in a hundred runs,
+ * and the second creation failed with AccountAlreadyExists.
  */
 export async function outlayerWorker({ rootBalance = 1000n * ONE_NEAR } = {}) {
   const config = await outlayerConfig();
   const shared = await Worker.init(config);
-  const root = await shared.rootAccount.devCreateAccount({ initialBalance: rootBalance });
+  const name = `w-${randomBytes(8).toString("hex")}`;
+  const root = await shared.rootAccount.createSubAccount(name, { initialBalance: rootBalance });
   return Worker.init({ ...config, rootAccountId: root.accountId });
 }
 
