@@ -17,6 +17,12 @@ from the module, all deliberate: exported values are read once, after the top le
 default export is named `__ol_d`, not `default`; `export default function () {}` followed
 by code on the same line without a space shifts that code one column (a `;` is needed).
 
+Names the contract uses but nothing declares, and that the compartment's global object does
+not have, are declared by the script (`let` after its `return`, never initialized): using
+one is a ReferenceError where it happens, as in a plain JS engine, where SES alone would
+give `undefined`. Names tested with `typeof`, or also written as a property name or a
+string (`globalThis.x = ...`), are left to SES.
+
 The parser is acorn (pinned npm package) and it runs inside OutLayer's own sandbox, the
 QuickJS guest, as a native module (`transform_tool.js` appended to acorn's source): no Node,
 and the same regexp engine as the guest's SES decides SES's source-text rules. Anything a
@@ -44,7 +50,7 @@ from outlayer.host.engine import Limits, cache_root
 from outlayer.realm import npm
 
 #: bump when the Python side changes what the tool's output means.
-RECIPE_VERSION = 1
+RECIPE_VERSION = 2
 TOOL_PATH = pathlib.Path(__file__).with_name("transform_tool.js")
 TOOL_METHOD = "transform"
 ACORN_FILE = "dist/acorn.mjs"
@@ -76,6 +82,10 @@ class CompartmentScript:
     line1_offset: int
     #: a near-sdk-js bundle (it starts with SDKJS_TAG): runs as near-sdk-js runs contracts
     sdkjs: bool = False
+    #: names the contract uses that nothing declares and the compartment's global object
+    #: does not have: the script declares them, uninitialized, so that using one is a
+    #: ReferenceError (SES alone would read them as undefined). Sorted.
+    undeclared: tuple[str, ...] = ()
 
     def source_position(self, line: int, column: int) -> tuple[int, int]:
         """(line, column) in the contract for a position in the script (both 1-based)."""
@@ -125,13 +135,14 @@ def _tool(acorn_path: pathlib.Path, tool_path: pathlib.Path) -> tuple[bytes, str
     if _MODULE_STATEMENT.search(tool.replace("export function transform(", "")):
         raise errors.InternalError(f"{tool_path.name} must import nothing, export only transform")
     code = (acorn_module(acorn_path.read_text("utf-8")) + "\n" + tool).encode()
-    from outlayer.host.guest_build import QUICKJS_VERSION
+    from outlayer.host import guest_build
 
     pin = npm.PINS["acorn"]
     h = hashlib.sha256()
-    # QuickJS's version too: its regexp engine gives the SES-rule verdicts
+    # the guest's inputs too: its regexp engine gives the SES-rule verdicts, its realm
+    # prelude the global names a contract's undeclared names are checked against
     for part in (f"outlayer-realm-transform {RECIPE_VERSION}", pin.version, pin.integrity,
-                 f"quickjs-ng {QUICKJS_VERSION}"):
+                 f"guest {guest_build.cache_key()}"):
         _frame(h, part.encode())
     _frame(h, code)
     return code, h.hexdigest()
@@ -239,6 +250,7 @@ def to_compartment_script(source: str | bytes, *,
         exports=tuple(result["exports"]),
         line1_offset=int(result["line1_offset"]),
         sdkjs=bool(result.get("sdkjs", False)),
+        undeclared=tuple(result.get("undeclared", ())),
     )
 
 
@@ -261,8 +273,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc.message}", file=sys.stderr)
         return 1
     sys.stdout.write(cs.script.decode())
-    print(f"exports: {', '.join(cs.exports)}; line 1 offset: {cs.line1_offset}",
-          file=sys.stderr)
+    print(f"exports: {', '.join(cs.exports)}; line 1 offset: {cs.line1_offset}; "
+          f"undeclared: {', '.join(cs.undeclared) or '-'}", file=sys.stderr)
     return 0
 
 

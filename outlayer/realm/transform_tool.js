@@ -267,6 +267,251 @@ function olRewrite(ast, source) {
   return { body, exports };
 }
 
+// Names the contract reads or writes that nothing declares and the compartment does not
+// provide: in a plain JS engine (NEAR's own QuickJS) such a read is a ReferenceError, but
+// SES's scope terminator answers every unknown name with `undefined`, so a typo like
+// `requier(x)` would fail later and less clearly. The wrapper declares these names with
+// `let` after its `return`: never initialized, so every access throws ReferenceError
+// where it happens. Left alone, as SES has them: names the compartment's global object
+// has (or may get: a name that also appears as a property name or a string), and names
+// the contract tests with `typeof` (which must still answer "undefined").
+// Iterative, as olCheck is, and over scopes: var and function hoisting, let/const/class
+// per block, parameters, catch clauses, named function and class expressions, `arguments`.
+function olScope(parent, isFunction) {
+  return { parent, isFunction, names: new Set() };
+}
+
+function olFunctionScope(scope) {
+  let s = scope;
+  while (!s.isFunction) s = s.parent;
+  return s;
+}
+
+const OL_IDENTIFIER_NAME = /^[A-Za-z_$][\w$]*$/;
+
+function olUndeclared(ast, known) {
+  const refs = [];
+  const guarded = new Set(); // typeof operands
+  const mentioned = new Set(); // property names and identifier-like strings
+  const module = olScope(null, true);
+  const mention = (key) => {
+    if (key.type === "Identifier") mentioned.add(key.name);
+    else if (key.type === "Literal" && typeof key.value === "string") mentioned.add(key.value);
+  };
+  // [node, scope, mode, declScope]: mode "expr" (references), "target" (assignment
+  // targets: identifiers are references) or "decl" (binding names, into declScope)
+  const todo = [[ast, module, "expr", null]];
+  const push = (node, scope, mode = "expr", declScope = null) => {
+    if (node) todo.push([node, scope, mode, declScope]);
+  };
+  const pushAll = (nodes, scope) => {
+    for (const n of nodes) push(n, scope);
+  };
+  const fn = (node, scope) => { // function-like: own scope, parameters, body
+    let outer = scope;
+    if (node.type === "FunctionExpression" && node.id) {
+      outer = olScope(scope, false);
+      outer.names.add(node.id.name);
+    }
+    const inner = olScope(outer, true);
+    if (node.type !== "ArrowFunctionExpression") inner.names.add("arguments");
+    for (const p of node.params) push(p, inner, "decl", inner);
+    if (node.body.type === "BlockStatement") pushAll(node.body.body, inner);
+    else push(node.body, inner);
+  };
+  const declare = (decl, scope) => { // a VariableDeclaration
+    const into = decl.kind === "var" ? olFunctionScope(scope) : scope;
+    for (const d of decl.declarations) {
+      push(d.id, scope, "decl", into);
+      push(d.init, scope);
+    }
+  };
+  while (todo.length) {
+    const [node, scope, mode, declScope] = todo.pop();
+    if (mode !== "expr") {
+      switch (node.type) {
+        case "Identifier":
+          if (mode === "decl") declScope.names.add(node.name);
+          else refs.push([node.name, scope]);
+          continue;
+        case "ObjectPattern":
+          for (const p of node.properties) {
+            if (p.type === "RestElement") { push(p.argument, scope, mode, declScope); continue; }
+            if (p.computed) push(p.key, scope);
+            else if (!p.shorthand) mention(p.key);
+            push(p.value, scope, mode, declScope);
+          }
+          continue;
+        case "ArrayPattern":
+          for (const e of node.elements) push(e, scope, mode, declScope);
+          continue;
+        case "RestElement":
+          push(node.argument, scope, mode, declScope);
+          continue;
+        case "AssignmentPattern":
+          push(node.left, scope, mode, declScope);
+          push(node.right, scope);
+          continue;
+        default: // a member expression as an assignment target
+          break;
+      }
+    }
+    switch (node.type) {
+      case "Identifier":
+        refs.push([node.name, scope]);
+        continue;
+      case "Literal":
+        if (typeof node.value === "string") mentioned.add(node.value);
+        continue;
+      case "TemplateElement":
+        if (typeof node.value.cooked === "string") mentioned.add(node.value.cooked);
+        continue;
+      case "Program":
+        pushAll(node.body, module);
+        continue;
+      case "FunctionDeclaration":
+        if (node.id) scope.names.add(node.id.name);
+        fn(node, scope);
+        continue;
+      case "FunctionExpression":
+      case "ArrowFunctionExpression":
+        fn(node, scope);
+        continue;
+      case "ClassDeclaration":
+      case "ClassExpression": {
+        const inner = olScope(scope, false);
+        if (node.id) {
+          inner.names.add(node.id.name);
+          if (node.type === "ClassDeclaration") scope.names.add(node.id.name);
+        }
+        push(node.superClass, inner);
+        for (const member of node.body.body) {
+          if (member.type === "StaticBlock") {
+            pushAll(member.body, olScope(inner, true));
+            continue;
+          }
+          if (member.computed) push(member.key, inner);
+          else mention(member.key);
+          push(member.value, member.type === "PropertyDefinition" ? olScope(inner, true) : inner);
+        }
+        continue;
+      }
+      case "BlockStatement": {
+        pushAll(node.body, olScope(scope, false));
+        continue;
+      }
+      case "StaticBlock":
+        pushAll(node.body, olScope(scope, true));
+        continue;
+      case "ForStatement": {
+        const inner = olScope(scope, false);
+        push(node.init, inner);
+        push(node.test, inner);
+        push(node.update, inner);
+        push(node.body, inner);
+        continue;
+      }
+      case "ForInStatement":
+      case "ForOfStatement": {
+        const inner = olScope(scope, false);
+        if (node.left.type === "VariableDeclaration") declare(node.left, inner);
+        else push(node.left, inner, "target");
+        push(node.right, inner);
+        push(node.body, inner);
+        continue;
+      }
+      case "SwitchStatement": {
+        push(node.discriminant, scope);
+        const inner = olScope(scope, false);
+        for (const c of node.cases) {
+          push(c.test, inner);
+          pushAll(c.consequent, inner);
+        }
+        continue;
+      }
+      case "CatchClause": {
+        const inner = olScope(scope, false);
+        push(node.param, inner, "decl", inner);
+        pushAll(node.body.body, inner);
+        continue;
+      }
+      case "VariableDeclaration":
+        declare(node, scope);
+        continue;
+      case "ImportDeclaration": // refused by olCheck; its bindings are declarations
+        for (const spec of node.specifiers) module.names.add(spec.local.name);
+        continue;
+      case "MemberExpression":
+        push(node.object, scope);
+        if (node.computed) push(node.property, scope);
+        else mention(node.property);
+        continue;
+      case "Property": // a shorthand's key is its value, a reference
+        if (node.computed) push(node.key, scope);
+        else if (!node.shorthand) mention(node.key);
+        push(node.value, scope);
+        continue;
+      case "AssignmentExpression":
+        push(node.left, scope, "target");
+        push(node.right, scope);
+        continue;
+      case "UnaryExpression":
+        if (node.operator === "typeof" && node.argument.type === "Identifier") guarded.add(node.argument.name);
+        push(node.argument, scope);
+        continue;
+      case "LabeledStatement":
+        push(node.body, scope);
+        continue;
+      case "BreakStatement":
+      case "ContinueStatement":
+      case "MetaProperty":
+      case "PrivateIdentifier":
+      case "ThisExpression":
+      case "Super":
+        continue;
+      case "ExportSpecifier":
+        push(node.local, scope);
+        continue;
+      case "ExportNamedDeclaration": // `export {a} from "m"` names another module's bindings
+        if (node.source) continue;
+        break;
+      case "ExportAllDeclaration":
+        continue;
+      default:
+        break;
+    }
+    for (const key of Object.keys(node)) {
+      const value = node[key];
+      if (!value || typeof value !== "object") continue;
+      if (Array.isArray(value)) {
+        for (const child of value) if (child && typeof child.type === "string") push(child, scope);
+      } else if (typeof value.type === "string") {
+        push(value, scope);
+      }
+    }
+  }
+  const out = new Set();
+  for (const [name, scope] of refs) {
+    if (out.has(name) || known.has(name) || guarded.has(name) || mentioned.has(name)) continue;
+    let s = scope;
+    while (s && !s.names.has(name)) s = s.parent;
+    if (!s) out.add(name);
+  }
+  return [...out].filter((name) => OL_IDENTIFIER_NAME.test(name) && !OL_RESERVED.test(name)).sort();
+}
+
+// Every name the global object of a contract's compartment can have: the start realm's
+// global object (a superset: SES gives compartments its safe intrinsics, and the realm
+// prelude's endowments are read from here), down its prototype chain, and `self`, which
+// the prelude defines on near-sdk-js compartments only.
+function olKnownGlobals() {
+  const known = new Set(["self"]);
+  for (let o = globalThis; o; o = Object.getPrototypeOf(o)) {
+    for (const key of Reflect.ownKeys(o)) if (typeof key === "string") known.add(key);
+  }
+  return known;
+}
+
 // 1-based line and column of an index into the contract.
 function olSourcePosition(source, index) {
   const info = olAcorn.getLineInfo(source, index);
@@ -309,10 +554,12 @@ function olTransform(source) {
   const { body, exports } = olRewrite(ast, source);
   const entries = exports.map((e) => `, [${olKey(e.name)}]: ${e.local}`).join("");
   const prefix = (source.startsWith(OL_SDKJS_TAG) ? OL_SDKJS_TAG : "") + OL_PREFIX;
-  const script = `${prefix}${body}\nreturn __ol_freeze({__proto__: null${entries}});\n})(Object.freeze)\n`;
+  const undeclared = olUndeclared(ast, olKnownGlobals());
+  const traps = undeclared.length ? ` let ${undeclared.join(", ")};` : "";
+  const script = `${prefix}${body}\nreturn __ol_freeze({__proto__: null${entries}});${traps}\n})(Object.freeze)\n`;
   olSesCheck(script, prefix.length + body.length, prefix.length);
   return { script, exports: exports.map((e) => e.name), line1_offset: prefix.length,
-           sdkjs: prefix !== OL_PREFIX };
+           sdkjs: prefix !== OL_PREFIX, undeclared };
 }
 
 // {source} -> {script, exports, line1_offset, sdkjs} | {error: {message, line, column}}
