@@ -447,6 +447,7 @@ def deploy(
                                            ) from None
             code = sim.store.get_code(info["code_hash"]) or b""
             params = sim.params
+    _place_warnings(info, file, code)
     if as_json:
         _print_json(_payload(info))
         return
@@ -466,6 +467,22 @@ def deploy(
         table.add_row("methods", escape(", ".join(info["methods"])) or "[dim](none)[/]")
     table.add_row("state", escape(_db_label(ctx)))
     _out().print(Panel(table, title="deployed", border_style="green", expand=False))
+    _print_warnings(info["warnings"])
+
+
+def _place_warnings(info: dict[str, Any], file: Path, code: bytes) -> None:
+    """Name the user's file in a deploy's warnings (or its bundle, when it was built)."""
+    try:
+        own = file.read_bytes() == code
+    except OSError:
+        own = False
+    where = f"{file.name}:" if own else f"the bundle of {file.name}:"
+    info["warnings"] = [w.replace(_GUEST_FILE, where, 1) for w in info.get("warnings", [])]
+
+
+def _print_warnings(warnings: list[str]) -> None:
+    for warning in warnings:
+        _err().print(f"[yellow]warning:[/] {escape(warning)}")
 
 
 def _deploy_global(ctx: typer.Context, account: str, file: Path, by_account: bool,
@@ -478,6 +495,8 @@ def _deploy_global(ctx: typer.Context, account: str, file: Path, by_account: boo
             except ContractCompileError as exc:
                 raise ContractCompileError(exc.message.replace(_GUEST_FILE, f"{file.name}:")
                                            ) from None
+            code = sim.store.get_code(info["code_hash"]) or b""
+    _place_warnings(info, file, code)
     if as_json:
         _print_json(_payload(info, gas_burnt=info["gas_burnt"], tx_hash=info["tx_hash"],
                              block_height=info["block_height"],
@@ -500,6 +519,7 @@ def _deploy_global(ctx: typer.Context, account: str, file: Path, by_account: boo
     table.add_row("tx", info["tx_hash"])
     _out().print(Panel(table, title="global contract deployed", border_style="green",
                        expand=False))
+    _print_warnings(info["warnings"])
 
 
 @app.command("use-global")

@@ -151,6 +151,24 @@ def test_syntax_error_at_deploy_and_run(db: Path, tmp_path: Path) -> None:
     assert ran["error"]["kind"] == "CompileError"
 
 
+def test_deploy_warns_of_an_undeclared_name_where_it_is_first_used(db: Path,
+                                                                   tmp_path: Path) -> None:
+    src = tmp_path / "typo.js"
+    src.write_text("export function f(x) {\n  return requier(x);\n}\n"
+                   "export function g() { return requier; }\n")
+    deployed = invoke_json("--db", db, "deploy", "typo.test", src)
+    assert deployed["result"]["warnings"] == [
+        "typo.js:2:10: `requier` is declared nowhere and is not a global: using it throws "
+        "ReferenceError"]
+    human = invoke("--db", db, "deploy", "typo.test", src)
+    assert human.exit_code == 0
+    assert "warning: typo.js:2:10: `requier`" in " ".join(human.stderr.split())
+    called = invoke_json("--db", db, "call", "typo.test", "g", code=1)
+    assert "ReferenceError: requier is not initialized" in called["error"]["message"]
+    clean = invoke_json("--db", db, "deploy", "counter.test", COUNTER)
+    assert clean["result"]["warnings"] == []
+
+
 def test_demo(db: Path) -> None:
     payload = invoke_json("--db", db, "demo")
     assert payload["result"] == 3

@@ -107,6 +107,7 @@ from outlayer.errors import (
 )
 from outlayer.host.engine import Limits
 from outlayer.realm.options import RealmOptions
+from outlayer.realm.transform import deploy_warnings
 from outlayer.vm.context import VMContext
 from outlayer.vm.params import DEFAULT_PARAMS, Fee, Params
 from outlayer.vm.receipts import Action, FunctionCall
@@ -644,7 +645,7 @@ class ContractSimulator:
                       outcome={"code_hash": digest, "code_size": len(code)})
         return {"account_id": account_id, "code_hash": digest,
                 "code_size": len(code), "created": created, "methods": methods,
-                "realm": options.to_json()}
+                "realm": options.to_json(), "warnings": deploy_warnings(code)}
 
     def _install(self, account_id: str, code: bytes, realm: dict[str, Any]) -> None:
         account = self._get(account_id)
@@ -692,7 +693,7 @@ class ContractSimulator:
                 "code_hash": code_hash(code), "code_size": len(code), "methods": methods,
                 "tx_hash": result.tx_hash, "block_height": result.block_height,
                 "gas_burnt": result.total_gas_burnt, "tokens_burnt": str(result.tokens_burnt),
-                "storage_burnt": str(price)}
+                "storage_burnt": str(price), "warnings": deploy_warnings(code)}
 
     def use_global(self, account_id: str, *, code_hash: str | None = None,
                    by_account: str | None = None) -> dict[str, Any]:

@@ -86,6 +86,14 @@ class CompartmentScript:
     #: does not have: the script declares them, uninitialized, so that using one is a
     #: ReferenceError (SES alone would read them as undefined). Sorted.
     undeclared: tuple[str, ...] = ()
+    #: (name, line, column) of each undeclared name's first use (1-based), in source order
+    undeclared_at: tuple[tuple[str, int, int], ...] = ()
+
+    def warnings(self, filename: str = "contract.js") -> list[str]:
+        """One deploy-time warning per undeclared name, at its first use."""
+        return [f"{filename}:{line}:{column}: `{name}` is declared nowhere and is not a "
+                f"global: using it throws ReferenceError"
+                for name, line, column in self.undeclared_at]
 
     def source_position(self, line: int, column: int) -> tuple[int, int]:
         """(line, column) in the contract for a position in the script (both 1-based)."""
@@ -251,11 +259,26 @@ def to_compartment_script(source: str | bytes, *,
         line1_offset=int(result["line1_offset"]),
         sdkjs=bool(result.get("sdkjs", False)),
         undeclared=tuple(result.get("undeclared", ())),
+        undeclared_at=tuple((u["name"], int(u["line"]), int(u["column"]))
+                            for u in result.get("undeclared_at", ())),
     )
 
 
+def deploy_warnings(code: bytes, filename: str = "contract.js") -> list[str]:
+    """What a deploy of `code` warns about: the undeclared names of a JS contract (none
+    for wasm, nor for code that does not compile: its deploy fails instead)."""
+    from outlayer.direct.prepare import is_wasm
+
+    if is_wasm(code):
+        return []
+    try:
+        return to_compartment_script(code, filename=filename).warnings(filename)
+    except errors.CompileError:
+        return []
+
+
 __all__ = ["CompartmentScript", "to_compartment_script", "cache_key", "run_tool",
-           "tool_module", "acorn_module"]
+           "tool_module", "acorn_module", "deploy_warnings"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -275,6 +298,8 @@ def main(argv: list[str] | None = None) -> int:
     sys.stdout.write(cs.script.decode())
     print(f"exports: {', '.join(cs.exports)}; line 1 offset: {cs.line1_offset}; "
           f"undeclared: {', '.join(cs.undeclared) or '-'}", file=sys.stderr)
+    for warning in cs.warnings(args.file.name):
+        print(f"warning: {warning}", file=sys.stderr)
     return 0
 
 

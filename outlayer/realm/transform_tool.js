@@ -332,7 +332,7 @@ function olUndeclared(ast, known) {
       switch (node.type) {
         case "Identifier":
           if (mode === "decl") declScope.names.add(node.name);
-          else refs.push([node.name, scope]);
+          else refs.push([node, scope]);
           continue;
         case "ObjectPattern":
           for (const p of node.properties) {
@@ -358,7 +358,7 @@ function olUndeclared(ast, known) {
     }
     switch (node.type) {
       case "Identifier":
-        refs.push([node.name, scope]);
+        refs.push([node, scope]);
         continue;
       case "Literal":
         if (typeof node.value === "string") mentioned.add(node.value);
@@ -490,14 +490,17 @@ function olUndeclared(ast, known) {
       }
     }
   }
-  const out = new Set();
-  for (const [name, scope] of refs) {
-    if (out.has(name) || known.has(name) || guarded.has(name) || mentioned.has(name)) continue;
+  const first = new Map(); // name -> offset of its first use
+  for (const [node, scope] of refs) {
+    const name = node.name;
+    if (known.has(name) || guarded.has(name) || mentioned.has(name)) continue;
+    if (!OL_IDENTIFIER_NAME.test(name) || OL_RESERVED.test(name)) continue;
+    if (first.has(name) && first.get(name) <= node.start) continue;
     let s = scope;
     while (s && !s.names.has(name)) s = s.parent;
-    if (!s) out.add(name);
+    if (!s) first.set(name, node.start);
   }
-  return [...out].filter((name) => OL_IDENTIFIER_NAME.test(name) && !OL_RESERVED.test(name)).sort();
+  return first;
 }
 
 // Every name the global object of a contract's compartment can have: the start realm's
@@ -554,12 +557,16 @@ function olTransform(source) {
   const { body, exports } = olRewrite(ast, source);
   const entries = exports.map((e) => `, [${olKey(e.name)}]: ${e.local}`).join("");
   const prefix = (source.startsWith(OL_SDKJS_TAG) ? OL_SDKJS_TAG : "") + OL_PREFIX;
-  const undeclared = olUndeclared(ast, olKnownGlobals());
+  const uses = olUndeclared(ast, olKnownGlobals());
+  const undeclared = [...uses.keys()].sort();
   const traps = undeclared.length ? ` let ${undeclared.join(", ")};` : "";
+  // where each is first used, in source order (for a deploy-time warning)
+  const undeclared_at = [...uses].sort((a, b) => a[1] - b[1])
+    .map(([name, pos]) => ({ name, ...olSourcePosition(source, pos) }));
   const script = `${prefix}${body}\nreturn __ol_freeze({__proto__: null${entries}});${traps}\n})(Object.freeze)\n`;
   olSesCheck(script, prefix.length + body.length, prefix.length);
   return { script, exports: exports.map((e) => e.name), line1_offset: prefix.length,
-           sdkjs: prefix !== OL_PREFIX, undeclared };
+           sdkjs: prefix !== OL_PREFIX, undeclared, undeclared_at };
 }
 
 // {source} -> {script, exports, line1_offset, sdkjs} | {error: {message, line, column}}

@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from outlayer.chain.simulator import ContractSimulator
 from outlayer.js.executor import QuickJSExecutor
 from outlayer.realm import npm, transform
 from outlayer.realm.transform import to_compartment_script
@@ -125,6 +126,19 @@ def test_reading_an_undeclared_name_is_a_reference_error_naming_it() -> None:
     assert "ReferenceError: requier is not" in uncaught.error["message"]
     assert "contract.js:4:" in uncaught.error["message"]  # where it was used
     assert executor.execute_contract(src, "h").result == ["undefined", "undefined"]
+
+
+def test_deploy_warns_and_a_transaction_fails_where_the_name_is_used() -> None:
+    sim = ContractSimulator(db_path=":memory:")
+    src = "export function f() {\n  near.log('before');\n  return totl + 1;\n}\n"
+    info = sim.deploy("typo.test", src)
+    assert info["warnings"] == ["contract.js:3:10: `totl` is declared nowhere and is not a "
+                                "global: using it throws ReferenceError"]
+    result = sim.call("typo.test", "f")
+    assert not result.ok
+    assert "ReferenceError: totl is not initialized" in result.error["message"]
+    assert "contract.js:3:10" in result.error["message"]
+    assert sim.state("typo.test") == {}
 
 
 def test_a_global_set_at_run_time_is_still_read_by_name() -> None:

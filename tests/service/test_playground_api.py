@@ -71,6 +71,7 @@ def test_deploy_reports_methods_and_an_empty_state(client: TestClient) -> None:
     assert doc["methods"] == ["decrement", "get_count", "increment", "reset", "twice"]
     assert doc["contract"]["methods"] == doc["methods"]  # listed again from the stored code
     assert doc["contract"]["state"] == []
+    assert doc["warnings"] == []
     again = client.get("/api/playground/contract/fresh.test").json()
     assert again["methods"] == doc["methods"] and again["code_hash"] == doc["code_hash"]
 

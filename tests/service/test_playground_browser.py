@@ -178,6 +178,18 @@ def test_redeploy_keeps_the_method_and_sdkjs_examples_build(page: object) -> Non
     page.click("[data-testid=deploy]")  # the same account again: the choice stays
     wait_ready(page)
     assert page.locator("[data-testid=method]").input_value() == "reset"
+    assert "warning" not in text(page, "[data-testid=deploy-info]")
+
+    # a name nothing declares: the deploy warns, on a line of its own, where it is used
+    page.click("[data-testid=editor] .cm-content")
+    page.keyboard.press("Control+End")
+    page.keyboard.insert_text("\nexport function typo() { return requier('x'); }\n")
+    page.click("[data-testid=deploy]")
+    wait_ready(page)
+    lines = text(page, "[data-testid=deploy-info]").splitlines()
+    assert "typo" in lines[0], lines
+    assert re.fullmatch(r"warning: contract\.js:\d+:\d+: `requier` is declared nowhere .*"
+                        r"ReferenceError", lines[1]), lines
 
     # a near-sdk-js example from the menu: Deploy bundles it with the near-sdk-js toolchain
     page.select_option("[data-testid=example]", "sdkjs/counter.ts")

@@ -127,9 +127,11 @@ async function deploy() {
     }
     showContract(doc.contract);
     const built = doc.built_with ? ` (built with ${doc.built_with})` : "";
+    // warnings (names nothing declares) each on a line of their own
+    const warnings = (doc.warnings || []).map((w) => `\nwarning: ${w}`).join("");
     $("deploy-info").textContent = `${doc.account_id}: deployed ${doc.code_size} bytes${built}, `
       + `code ${doc.code_hash}${doc.created ? " (account created)" : ""}; methods: `
-      + `${doc.methods.join(", ")}`;
+      + `${doc.methods.join(", ")}${warnings}`;
   });
 }
 

@@ -44,8 +44,20 @@ export async function outlayerWorker({ rootBalance = 1000n * ONE_NEAR } = {}) {
   const config = await outlayerConfig();
   const shared = await Worker.init(config);
   const name = `w-${randomBytes(8).toString("hex")}`;
-  const root = await shared.rootAccount.createSubAccount(name, { initialBalance: rootBalance });
+  const root = await oneAtATime(
+    () => shared.rootAccount.createSubAccount(name, { initialBalance: rootBalance }));
   return Worker.init({ ...config, rootAccountId: root.accountId });
+}
+
+// Every root is made by the genesis account's one key. near-api-js signs with the key's
+// nonce + 1, so transactions sent together collide (InvalidNonce) and retry with backoff,
+// 12 times at most: a suite that starts dozens of Workers at once could run out. This
+// process sends them one at a time (ava runs each test file in a process of its own).
+let queue = Promise.resolve();
+function oneAtATime(task) {
+  const run = queue.then(task, task);
+  queue = run.catch(() => {});
+  return run;
 }
 
 /** A contract of the repo's examples/ folder (OutLayer JS contracts: the code is the module). */
