@@ -170,3 +170,22 @@ def test_near_sdk_js_bundles_use_no_undeclared_name(name: str) -> None:
     except bundler.BuildError as exc:
         missing(f"the near-sdk-js example cannot be built: {exc}")
     assert to_compartment_script(bundle.code).undeclared == ()
+
+
+def test_every_name_a_compartment_global_has_is_known() -> None:
+    """Each name on a contract compartment's global object (own and inherited), plus the
+    near-sdk-js compartment's `env` and `self`, is left to the compartment: a new endowment
+    in the realm prelude can never be turned into a ReferenceError."""
+    probe = """export function names() {
+      const out = new Set();
+      for (let o = globalThis; o; o = Object.getPrototypeOf(o)) {
+        for (const k of Reflect.ownKeys(o)) if (typeof k === 'string') out.add(k);
+      }
+      return [...out].sort();
+    }"""
+    result = QuickJSExecutor().execute_contract(probe, "names")
+    assert result.ok, result.error
+    names = [n for n in result.result if re.fullmatch(r"[A-Za-z_$][\w$]*", n)]
+    assert {"near", "console", "harden", "JSON", "Math", "Date"} <= set(names)
+    uses = ", ".join(f"() => {n}" for n in [*names, "env", "self"])
+    assert undeclared(f"export const uses = [{uses}];") == ()
