@@ -315,7 +315,9 @@ def _view_code(sim: ContractSimulator, params: dict[str, Any], block: Block,
 
 def _view_state(sim: ContractSimulator, params: dict[str, Any], block: Block,
                 account_id: str) -> dict[str, Any]:
-    prefix = _b64(params.get("prefix_base64", ""), "prefix_base64")
+    if "prefix_base64" not in params:  # required, as in nearcore (no default prefix)
+        raise errors.bad_params("missing field `prefix_base64`")
+    prefix = _b64(params["prefix_base64"], "prefix_base64")
     account, items = _account_at(sim, account_id, block)
     if items is None:
         with sim.store.snapshot():
