@@ -125,11 +125,17 @@ def new_account_storage_usage(params: Params, public_key: str | None) -> int:
     return usage
 
 
+def storage_shortfall(balance: int, locked: int, storage_usage: int, params: Params) -> int:
+    """How much the account lacks to cover its storage (nearcore's LackBalanceForState
+    `amount`: required minus balance and locked); 0 when it is covered."""
+    return max(0, storage_usage * params.storage_amount_per_byte - balance - locked)
+
+
 def check_storage_stake(account_id: str, balance: int, locked: int, storage_usage: int,
                         params: Params) -> None:
     """Raise LackBalanceForState if the balance does not cover the account's storage."""
     required = storage_usage * params.storage_amount_per_byte
-    if balance + locked < required:
+    if storage_shortfall(balance, locked, storage_usage, params):
         raise LackBalanceForState(
             f"account {account_id} would use {storage_usage} bytes of storage, which needs "
             f"{format_near(required)} but it has {format_near(balance + locked)}")

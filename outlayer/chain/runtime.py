@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import functools
 import inspect
 import json
@@ -75,6 +76,7 @@ from outlayer.chain.accounts import (
     is_top_level,
     new_account_storage_usage,
     public_key_str,
+    storage_shortfall,
 )
 from outlayer.chain.outcomes import (
     FAILURE,
@@ -85,8 +87,14 @@ from outlayer.chain.outcomes import (
 )
 from outlayer.chain.receipts import SYSTEM, ActionReceipt, DataReceipt, DataReceiver, Receipt
 from outlayer.chain.result import Engine, error_dict
-from outlayer.chain.signed import DeployGlobalContract, SignedDelegate, UseGlobalContract
+from outlayer.chain.signed import (
+    DeployGlobalContract,
+    InvalidTx,
+    SignedDelegate,
+    UseGlobalContract,
+)
 from outlayer.chain.store import AccessKeyRecord, Account, Block, Savepoint, StateStore
+from outlayer.chain.units import U128_MAX
 from outlayer.errors import InternalError, UserError
 from outlayer.host.engine import Limits
 from outlayer.realm.options import RealmOptions
@@ -333,12 +341,14 @@ class ReceiptRuntime:
             raise NotEnoughBalance(
                 f"signer {signer.account_id!r} has {signer.balance} yoctoNEAR, less than the "
                 f"attached deposit of {deposit}{extra}")
-        try:
-            check_storage_stake(signer.account_id, signer.balance - cost, signer.locked,
-                                signer.storage_usage, self.params)
-        except LackBalanceForState as exc:
-            raise NotEnoughBalance(f"the transaction would leave its signer unable to pay "
-                                   f"for its storage: {exc.message}") from None
+        lacking = storage_shortfall(signer.balance - cost, signer.locked,
+                                    signer.storage_usage, self.params)
+        if lacking:  # nearcore's InvalidTxError (signed transactions: signed.check)
+            raise InvalidTx({"LackBalanceForState": {"signer_id": signer.account_id,
+                                                     "amount": str(lacking)}},
+                            f"after paying {cost} yoctoNEAR, signer {signer.account_id!r} "
+                            f"could not cover its storage ({signer.storage_usage} bytes): "
+                            f"{lacking} yoctoNEAR short")
         return costs
 
     def _convert(self, tx: Transaction, block: Block, report: BlockReport) -> ActionReceipt:
@@ -460,7 +470,8 @@ class ReceiptRuntime:
         suspended: list[tuple[int, bytes]] = []
         account = self.store.get_account(r.receiver_id)
         # transfers to an existing account (a refund, typically) write nothing until they
-        # have succeeded (then one account row): nothing to roll back, no savepoint needed
+        # have succeeded (then one account row, and for a gas refund maybe its key's
+        # allowance): they cannot fail, so nothing to roll back, no savepoint needed
         plain = account is not None and all(isinstance(a, Transfer) for a in r.actions)
         with contextlib.nullcontext(Savepoint()) if plain else self.store.savepoint() \
                 as savepoint:
@@ -545,6 +556,8 @@ class ReceiptRuntime:
                 elif isinstance(action, Transfer):
                     assert account is not None
                     account.balance += action.deposit
+                    if r.is_refund and r.signer_id == r.receiver_id:  # a gas refund
+                        self._refund_allowance(r, action.deposit)
                 elif isinstance(action, Stake):
                     assert account is not None
                     error = staking.apply_stake(self.store, account, action, index)
@@ -647,6 +660,21 @@ class ReceiptRuntime:
             report.runs[r.id] = runs
         for new in made:
             self._send(new, block)
+
+    def _refund_allowance(self, r: ActionReceipt, amount: int) -> None:
+        """A gas refund goes back into the allowance of the function-call key that signed
+        the transaction, as nearcore's try_refund_allowance does (saturating at u128): an
+        app key pays only for the gas it burns, not for what it prepaid. Keys without an
+        allowance, full-access keys and deleted keys are left as they are."""
+        key = self.store.get_access_key(r.receiver_id, public_key_str(r.signer_public_key))
+        if key is None or key.permission == "FullAccess":
+            return
+        perm = key.permission["FunctionCall"]
+        if perm["allowance"] is None:
+            return
+        allowance = min(int(perm["allowance"]) + amount, U128_MAX)
+        self.store.put_access_key(dataclasses.replace(
+            key, permission={"FunctionCall": {**perm, "allowance": str(allowance)}}))
 
     def _refund(self, receiver_id: str, amount: int, signer_id: str, signer_pk: bytes
                 ) -> ActionReceipt:

@@ -36,6 +36,7 @@ from outlayer.chain.accounts import (
     ACCESS_KEY_NONCE_RANGE_MULTIPLIER,
     check_account_id,
     public_key_str,
+    storage_shortfall,
 )
 from outlayer.chain.actions import ActionsInvalid, validate_actions
 from outlayer.chain.store import AccessKeyRecord, Account, StateStore
@@ -491,10 +492,24 @@ def check(stx: SignedTransaction, store: StateStore, params: Params, height: int
                                               "cost": str(cost)}},
                         f"signer {signer!r} has {account.balance} yoctoNEAR, the transaction "
                         f"costs {cost}")
+    # nearcore's order (verify_and_charge_transaction): the allowance, then the signer's
+    # storage stake after paying, then what a function-call key may sign
     permission = key.permission
     if permission != "FullAccess":
-        permission = _function_call_key(stx, signer, public_key, permission["FunctionCall"],
-                                        gas_cost)
+        permission = _charge_allowance(signer, public_key, permission["FunctionCall"],
+                                       gas_cost)
+    lacking = storage_shortfall(account.balance - cost, account.locked, account.storage_usage,
+                                params)
+    if lacking:
+        raise InvalidTx({"LackBalanceForState": {"signer_id": signer, "amount": str(lacking)}},
+                        f"after paying {cost} yoctoNEAR, signer {signer!r} could not cover "
+                        f"its storage ({account.storage_usage} bytes): {lacking} yoctoNEAR "
+                        f"short")
+    if permission != "FullAccess":
+        refusal = function_call_key_refusal(permission["FunctionCall"], stx.receiver_id,
+                                            stx.actions, deposit_last=False)
+        if refusal is not None:
+            raise InvalidTx({"InvalidAccessKeyError": refusal[0]}, refusal[1])
     return AccessKeyRecord(signer, public_key, stx.nonce, permission)
 
 
@@ -521,24 +536,17 @@ def function_call_key_refusal(perm: dict[str, Any], receiver_id: str, actions: A
     return deposit if call.deposit else None
 
 
-def _function_call_key(stx: SignedTransaction, signer: str, public_key: str,
-                       perm: dict[str, Any], gas_cost: int) -> dict[str, Any]:
-    """A function-call key signs one FunctionCall to its receiver (one of its methods, if
-    it names any), with no deposit, within its allowance; returns the charged permission."""
-    def refuse(detail: Any, message: str) -> InvalidTx:
-        return InvalidTx({"InvalidAccessKeyError": detail}, message)
-
+def _charge_allowance(signer: str, public_key: str, perm: dict[str, Any],
+                      gas_cost: int) -> dict[str, Any]:
+    """A function-call key's permission with the transaction's gas taken from its
+    allowance (none: unlimited); NotEnoughAllowance when it does not cover it."""
     allowance = perm["allowance"]
     if allowance is not None:
         left = int(allowance)
         if left < gas_cost:
-            raise refuse({"NotEnoughAllowance": {"account_id": signer, "public_key": public_key,
-                                                 "allowance": str(left),
-                                                 "cost": str(gas_cost)}},
-                         f"the key's allowance {left} is less than the cost {gas_cost}")
+            raise InvalidTx({"InvalidAccessKeyError": {"NotEnoughAllowance": {
+                "account_id": signer, "public_key": public_key, "allowance": str(left),
+                "cost": str(gas_cost)}}},
+                f"the key's allowance {left} is less than the cost {gas_cost}")
         allowance = str(left - gas_cost)
-    refusal = function_call_key_refusal(perm, stx.receiver_id, stx.actions,
-                                        deposit_last=False)
-    if refusal is not None:
-        raise refuse(*refusal)
     return {"FunctionCall": {**perm, "allowance": allowance}}

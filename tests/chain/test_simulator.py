@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from outlayer.chain import actions as A
 from outlayer.chain import blocks
 from outlayer.chain.accounts import (
     DEFAULT_BALANCE,
@@ -15,6 +16,7 @@ from outlayer.chain.accounts import (
     NotEnoughBalance,
     UnsupportedExecutionMode,
 )
+from outlayer.chain.signed import InvalidTx
 from outlayer.chain.simulator import ContractCompileError, ContractSimulator
 from outlayer.chain.units import NEAR
 from outlayer.errors import (
@@ -113,6 +115,20 @@ def test_deposit_moves_only_on_success(kv: ContractSimulator) -> None:
     with pytest.raises(NotEnoughBalance, match="less than the attached deposit"):
         kv.call("kv.test", "set", {"key": "k", "value": "v"}, signer_id="alice.test",
                 deposit=100 * NEAR)
+
+
+def test_a_transaction_leaving_its_signer_short_of_storage_stake_is_refused(
+        kv: ContractSimulator) -> None:
+    """nearcore's InvalidTxError::LackBalanceForState: refused before it runs, nothing
+    written (kv.test holds code, so most of its balance is storage stake)."""
+    before = kv.account("kv.test")
+    height = kv.height
+    with pytest.raises(InvalidTx) as info:
+        kv.transact("kv.test", "alice.test", [A.transfer(before["balance"] - 10**20)])
+    lacking = info.value.detail["LackBalanceForState"]
+    assert lacking["signer_id"] == "kv.test"
+    assert int(lacking["amount"]) == before["storage_usage"] * 10**19 - 10**20
+    assert kv.account("kv.test") == before and kv.height == height
 
 
 def test_context_seen_by_the_contract(kv: ContractSimulator) -> None:

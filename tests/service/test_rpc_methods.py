@@ -154,7 +154,49 @@ def test_function_call_keys(priced_node):
                                   "account_id": "test.near", "public_key": OTHER_TEXT})
     assert after["nonce"] == nonce + 1
     left = int(after["permission"]["FunctionCall"]["allowance"])
-    assert 0 < left < allowance
+    # the key was charged the prepaid gas and got the unused part back with the refund
+    # (nearcore's try_refund_allowance): it paid exactly the tokens the transaction burnt
+    outcomes = [reply["result"]["transaction_outcome"], *reply["result"]["receipts_outcome"]]
+    burnt = sum(int(o["outcome"]["tokens_burnt"]) for o in outcomes)
+    assert left == allowance - burnt
+
+
+def test_gas_refunds_return_to_the_allowance(priced_node):
+    """An allowance covering one call's prepaid 300 Tgas, not two: each call pays only what
+    it burns, so many calls go through, as on NEAR (app keys would run dry otherwise)."""
+    node = priced_node
+    send(node, [DeployContract(COUNTER)], nonce=1)
+    allowance = 5 * 10**22  # 0.05 NEAR; 300 Tgas at NEAR's price is 0.03
+    perm = FunctionCallPermission(allowance, "test.near", ("increment",))
+    send(node, [AddKey(OTHER_PK, 0, perm)], nonce=2)
+    nonce = node.result("query", {"request_type": "view_access_key", "finality": "final",
+                                  "account_id": "test.near", "public_key": OTHER_TEXT})["nonce"]
+    for count in range(1, 6):
+        raw = signed.sign(bytes(OTHER), "test.near", nonce + count, "test.near",
+                          node.block_hash(), [FunctionCall("increment", b"{}", 0, 300 * TGAS)])
+        result = node.result("send_tx", {"signed_tx_base64": b64(raw)})
+        assert base64.b64decode(result["status"]["SuccessValue"]) == str(count).encode()
+    key = node.result("query", {"request_type": "view_access_key", "finality": "final",
+                                "account_id": "test.near", "public_key": OTHER_TEXT})
+    assert int(key["permission"]["FunctionCall"]["allowance"]) > allowance - 10**22
+
+
+def test_a_signer_left_unable_to_pay_for_storage_is_an_invalid_transaction(priced_node):
+    """nearcore's InvalidTxError::LackBalanceForState {signer_id, amount}: refused before it
+    runs, nothing written."""
+    node = priced_node
+    view = {"request_type": "view_account", "finality": "final", "account_id": "test.near"}
+    before = node.result("query", view)
+    balance, storage = int(before["amount"]), before["storage_usage"]
+    raw = signed.sign(node.seed[:32], "test.near", 1, "other.near", node.block_hash(),
+                      [Transfer(balance - 10**20)])
+    error = node.error("send_tx", {"signed_tx_base64": b64(raw)})
+    assert error["cause"]["name"] == "INVALID_TRANSACTION", error
+    detail = error["data"]["TxExecutionError"]["InvalidTxError"]["LackBalanceForState"]
+    assert detail["signer_id"] == "test.near"
+    # short by what the storage needs minus what is left after the deposit and the gas
+    assert 0 < int(detail["amount"]) - (storage * 10**19 - 10**20) < 10**21
+    assert node.result("query", view) == before
 
 
 def test_not_enough_allowance(priced_node):
