@@ -353,7 +353,7 @@ def _execution_error(kind: str, message: str, block: Block,
                      logs: list[str] | None = None) -> RpcError:
     """nearcore's CONTRACT_EXECUTION_ERROR; `error` is the FunctionCallError JSON."""
     error = views.function_call_error(kind, message)
-    text = f"wasm execution failed with error: {kind}: {message}"
+    text = f"wasm execution failed with error: {views.rust_debug(error)}"  # nearcore's text
     return errors.handler("CONTRACT_EXECUTION_ERROR",
                           {"vm_error": text, "error": error, "logs": logs or [],
                            **views.at(block)}, text)
@@ -437,6 +437,25 @@ _QUERIES: dict[str, Callable[[ContractSimulator, dict[str, Any], Block, str],
 DIRECT_VIEWS = {f"EXPERIMENTAL_{kind}": kind for kind in (
     "view_account", "view_code", "view_state", "view_access_key", "view_access_key_list",
     "call_function")}
+
+
+def _query_compat(sim: ContractSimulator, params: Params) -> dict[str, Any]:
+    """`query` as nearcore answers it: a failing call_function and an unknown access key
+    come back as a *result*, `{error, logs: [], block_height, block_hash}` (nearcore's
+    backward-compatible form, which clients rely on: near-api-js matches the error text,
+    py-near looks for `error` in the result). Every other error stays an error; the
+    EXPERIMENTAL_view_* methods answer errors as errors."""
+    try:
+        return _query(sim, params)
+    except RpcError as exc:
+        if exc.cause == "CONTRACT_EXECUTION_ERROR":
+            text = exc.info["vm_error"]
+        elif exc.cause == "UNKNOWN_ACCESS_KEY":
+            text = f"access key {exc.info['public_key']} does not exist while viewing"
+        else:
+            raise
+        return {"error": text, "logs": [], "block_height": exc.info["block_height"],
+                "block_hash": exc.info["block_hash"]}
 
 
 def _direct_view(sim: ContractSimulator, method: str, params: Params) -> dict[str, Any]:
@@ -656,7 +675,7 @@ class Rpc:
         return await self.node.run(_protocol_config, self.chain_id, params)
 
     async def _query(self, params: Params) -> Any:
-        return await self.node.run(_query, params)
+        return await self.node.run(_query_compat, params)
 
     @staticmethod
     def _signed_bytes(params: Params, method: str) -> tuple[bytes, str]:

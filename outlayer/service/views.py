@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -157,6 +159,29 @@ def function_call_error(kind: str, message: str) -> Any:
     if kind in ("LinkError", "WasmTrap"):
         return {kind: {"msg": message}} if kind == "LinkError" else {kind: message}
     return {"ExecutionError": f"{kind}: {message}"}
+
+
+_VARIANT = re.compile(r"[A-Z][A-Za-z0-9]*\Z")
+
+
+def rust_debug(value: Any) -> str:
+    """A nearcore error's JSON as Rust's `{:?}` prints it (the text nearcore puts in
+    `vm_error`, which clients match: "MethodResolveError(MethodNotFound)",
+    "HostError(GuestPanic { panic_msg: \"boom\" })")."""
+    if isinstance(value, dict) and len(value) == 1:
+        (name, inner), = value.items()
+        if _VARIANT.match(name):
+            if isinstance(inner, dict) and inner and not any(_VARIANT.match(k) for k in inner):
+                fields = ", ".join(f"{k}: {rust_debug(v)}" for k, v in inner.items())
+                return f"{name} {{ {fields} }}"
+            if isinstance(inner, str) and _VARIANT.match(inner) and name != "ExecutionError":
+                return f"{name}({inner})"
+            return f"{name}({rust_debug(inner)})"
+    if isinstance(value, list):
+        return "[" + ", ".join(rust_debug(v) for v in value) + "]"
+    if isinstance(value, str) and _VARIANT.match(value):
+        return value
+    return json.dumps(value, ensure_ascii=False)
 
 
 def status_view(status: Any, error: ActionError | None = None) -> Any:

@@ -267,10 +267,10 @@ def test_wasm_deploy_is_recognised(node):
     reply, _ = send(node, [FunctionCall("x", b"{}", 0, 30 * TGAS)], nonce=2)
     assert reply["result"]["status"]["Failure"]["ActionError"]["kind"] == \
         {"FunctionCallError": {"MethodResolveError": "MethodNotFound"}}
-    error = node.error("query", {"request_type": "call_function", "finality": "final",
-                                 "account_id": "test.near", "method_name": "x",
-                                 "args_base64": ""})
-    assert error["cause"]["info"]["error"] == {"MethodResolveError": "MethodNotFound"}
+    viewed = node.result("query", {"request_type": "call_function", "finality": "final",
+                                   "account_id": "test.near", "method_name": "x",
+                                   "args_base64": ""})
+    assert viewed["error"] == "wasm execution failed with error: MethodResolveError(MethodNotFound)"
 
 
 def test_contract_failures_in_nearcore_shapes(node):
