@@ -465,7 +465,9 @@ def check(stx: SignedTransaction, store: StateStore, params: Params, height: int
     latest = store.latest_block()  # clients name the latest final block: no lookup then
     block = latest if latest is not None and latest.hash == stx.block_hash else \
         store.block_by_hash(stx.block_hash)
-    if block is None or block.height + TRANSACTION_VALIDITY_PERIOD < height:
+    # nearcore: valid while the block before the one including it is at most
+    # base height + period (check_transaction_validity_period)
+    if block is None or block.height + TRANSACTION_VALIDITY_PERIOD < height - 1:
         raise InvalidTx("Expired", f"block_hash {base58.b58encode(stx.block_hash).decode()} "
                         "is not a known recent block of this chain")
     account: Account | None = store.get_account(signer)
