@@ -37,7 +37,7 @@ log = logging.getLogger("outlayer.service")
 # --- transactions and receipts of a block ---------------------------------------------------
 
 
-def _txs_at(sim: ContractSimulator, height: int) -> tuple[list[Transaction], dict[str, str]]:
+def txs_at(sim: ContractSimulator, height: int) -> tuple[list[Transaction], dict[str, str]]:
     """The block's transactions in order, and the raw signed bytes (hex) of those a client
     signed, by hash."""
     txs: list[Transaction] = []
@@ -115,7 +115,7 @@ def receipt_of(sim: ContractSimulator, record: dict[str, Any],
     tree = sim.store.outcomes(tx_hash) if tree is None else tree
     parent = next((r for r in tree if receipt_id in r["receipt_ids"]), None)
     if parent is not None and parent["kind"] == "transaction":
-        txs, _ = _txs_at(sim, int(parent["block_height"]))
+        txs, _ = txs_at(sim, int(parent["block_height"]))
         tx = next((t for t in txs if t.tx_hash == tx_hash), None)
         if tx is not None:  # the receipt `ReceiptRuntime._convert` makes of it
             return rc.ActionReceipt(
@@ -155,7 +155,7 @@ def chunk_view(sim: ContractSimulator, block: Block) -> dict[str, Any]:
     prev = sim.store.get_block(block.height - 1) if block.height > 0 else None
     view = views.block_view(block, prev, sim.gas_price)
     with sim.store.snapshot():
-        txs, raw = _txs_at(sim, block.height)
+        txs, raw = txs_at(sim, block.height)
         receipts = _block_receipts(sim, block.height)
     return {"author": view["author"], "header": view["chunks"][0],
             "transactions": [transaction_view(t, raw.get(t.tx_hash)) for t in txs],

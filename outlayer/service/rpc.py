@@ -502,17 +502,28 @@ def _outcome(sim: ContractSimulator, tx_hash: str, *, receipts: bool,
              ) -> dict[str, Any]:
     """The transaction's view; `ran`: its outcome and signed transaction, just run (not
     read back from the store)."""
+    from outlayer.service import chunks  # it builds on this module
+
     final = sim.tx_outcome(tx_hash) if ran is None else ran[0]
     tx = final.transaction_outcome
     stx = signed_tx_of(sim, tx_hash, tx.block_height) if ran is None else ran[1]
-    transaction = views.transaction_view(stx) if stx is not None else {
-        "signer_id": tx.executor_id, "public_key": None, "nonce": 0,
-        "receiver_id": final.receipts_outcome[0].executor_id if final.receipts_outcome
-        else tx.executor_id, "actions": tx.actions, "priority_fee": 0, "signature": None,
-        "hash": tx_hash}
+    if stx is not None:
+        transaction = views.transaction_view(stx)
+    else:  # made by the simulator itself (CLI, playground): as `chunk` shows it
+        with sim.store.snapshot():
+            txs, _raw = chunks.txs_at(sim, tx.block_height)
+        made = next(t for t in txs if t.tx_hash == tx_hash)
+        transaction = chunks.transaction_view(made, None)
     heights = {tx.block_height} | {o.block_height for o in final.receipts_outcome}
-    return views.final_outcome_view(final, transaction, _block_hashes(sim, heights),
-                                    with_receipts=receipts)
+    view = views.final_outcome_view(final, transaction, _block_hashes(sim, heights))
+    if receipts:  # EXPERIMENTAL_tx_status: nearcore's ReceiptView of each, as
+        with sim.store.snapshot():  # EXPERIMENTAL_receipt gives it, in receipts_outcome order
+            tree = sim.store.outcomes(tx_hash)
+            found = {record["id"]: chunks.receipt_of(sim, record, tree) for record in tree
+                     if record["kind"] == "receipt"}
+        view["receipts"] = [chunks.receipt_view(r) for r in
+                            (found.get(o.id) for o in final.receipts_outcome) if r is not None]
+    return view
 
 
 def hash32(value: Any, name: str) -> str:

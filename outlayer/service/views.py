@@ -232,27 +232,16 @@ def execution_status(final: FinalOutcome) -> str:
 
 
 def final_outcome_view(final: FinalOutcome, transaction: dict[str, Any],
-                       block_hashes: dict[int, str], *, with_receipts: bool = False
-                       ) -> dict[str, Any]:
-    """nearcore's FinalExecutionOutcomeView (EXPERIMENTAL_tx_status adds `receipts`)."""
-    view: dict[str, Any] = {
+                       block_hashes: dict[int, str]) -> dict[str, Any]:
+    """nearcore's FinalExecutionOutcomeView (EXPERIMENTAL_tx_status adds `receipts`:
+    outlayer.service.rpc reads them back as `EXPERIMENTAL_receipt` does)."""
+    return {
         "final_execution_status": execution_status(final),
         "status": status_view(final.status_json(), final.error),
         "transaction": transaction,
         "transaction_outcome": outcome_view(final.transaction_outcome, block_hashes),
         "receipts_outcome": [outcome_view(o, block_hashes) for o in final.receipts_outcome],
     }
-    if with_receipts:
-        view["receipts"] = [
-            {"predecessor_id": o.predecessor_id, "receiver_id": o.executor_id,
-             "receipt_id": o.id, "priority": 0,
-             "receipt": {"Action": {"signer_id": transaction.get("signer_id"),
-                                    "signer_public_key": transaction.get("public_key"),
-                                    "gas_price": "0", "output_data_receivers": [],
-                                    "input_data_ids": [], "actions": o.actions,
-                                    "is_promise_yield": o.receipt_kind == "yield"}}}
-            for o in final.receipts_outcome]
-    return view
 
 
 def b64(data: bytes) -> str:

@@ -289,6 +289,17 @@ def test_cross_contract_tree_receipts_and_changes(chain_rpc):
     outcome = _rpc(rpc, "EXPERIMENTAL_tx_status", [tx_hash, "test.near"])["result"]
     ran = outcome["receipts_outcome"]
     assert len(ran) >= 5  # the call, three counters, the callback (and refunds)
+    # a transaction the simulator made: shown as `chunk` shows it (its key, nearcore's
+    # ActionView), and each of its receipts exactly as EXPERIMENTAL_receipt gives it
+    transaction = outcome["transaction"]
+    assert transaction["public_key"].startswith("ed25519:")
+    (action,) = transaction["actions"]
+    assert action["FunctionCall"]["method_name"] == "sum" and "args" in action["FunctionCall"]
+    assert [r["receipt_id"] for r in outcome["receipts"]] == [o["id"] for o in ran]
+    for shown in outcome["receipts"]:
+        assert shown == _rpc(rpc, "EXPERIMENTAL_receipt",
+                             {"receipt_id": shown["receipt_id"]})["result"]
+    assert _rpc(rpc, "tx", [tx_hash, "test.near"])["result"]["transaction"] == transaction
     for o in ran:
         receipt = _rpc(rpc, "EXPERIMENTAL_receipt", {"receipt_id": o["id"]})["result"]
         assert receipt["receiver_id"] == o["outcome"]["executor_id"]
