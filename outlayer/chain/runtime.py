@@ -240,12 +240,24 @@ def probe_code(engine: Engine, code: bytes, block: Block, params: Params,
                       realm=realm or RealmOptions())
 
 
+#: a probe that ran out of gas: the code cannot even load within a call's gas (e.g. a JS
+#: contract of megabytes whose top level cannot be snapshotted), so no method could run
+_LOAD_GAS_ERRORS = frozenset({"GasExceeded", "GasLimitExceeded"})
+
+
 def compile_error(code_error: Any, index: int | None) -> ActionError | None:
-    """The ActionError of a probe's CompileError (None for any other outcome), in the form
-    nearcore gives a contract that does not compile (FunctionCallError.CompilationError)."""
-    if code_error is None or getattr(code_error, "kind", None) != "CompileError":
+    """The ActionError of a probe's CompileError, or of a probe out of gas (None for any
+    other outcome), in the form nearcore gives a contract that does not compile
+    (FunctionCallError.CompilationError)."""
+    kind = getattr(code_error, "kind", None)
+    if kind in _LOAD_GAS_ERRORS:
+        message = ("the contract cannot load within a call's gas limit: parsing and running "
+                   "its top level burns all of it, so none of its methods could ever run; "
+                   "make it smaller or move work out of its top level")
+    elif kind == "CompileError":
+        message = f"the contract does not compile: {code_error.message}"
+    else:
         return None
-    message = f"the contract does not compile: {code_error.message}"
     return ActionError("CompileError", message, index, {"FunctionCallError": {
         "CompilationError": {"WasmerCompileError": {"msg": message}}}})
 

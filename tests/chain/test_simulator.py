@@ -131,6 +131,24 @@ def test_a_transaction_leaving_its_signer_short_of_storage_stake_is_refused(
     assert kv.account("kv.test") == before and kv.height == height
 
 
+def test_code_that_cannot_load_within_a_calls_gas_is_refused_at_deploy(
+        sim: ContractSimulator) -> None:
+    """A top level that never ends (or megabytes of JS whose load cannot be snapshotted)
+    would make every call fail with GasLimitExceeded: refused at deploy instead, by both
+    doors, and nothing is stored."""
+    src = "let i = 0;\nwhile (true) { i++; }\nexport function f() { return 1; }\n"
+    with pytest.raises(ContractCompileError, match="cannot load within a call's gas limit"):
+        sim.deploy("loop.test", src)
+    with pytest.raises(UserError):
+        sim.account("loop.test")
+    result = sim.transact("test.near", "loop.test.near", [
+        A.create_account(), A.transfer(10 * NEAR), A.deploy_contract(src.encode())])
+    assert not result.ok
+    assert "cannot load within a call's gas limit" in result.error["message"]
+    with pytest.raises(UserError):
+        sim.account("loop.test.near")
+
+
 def test_context_seen_by_the_contract(kv: ContractSimulator) -> None:
     kv.create_account("alice.test")
     result = kv.call("kv.test", "context", signer_id="alice.test", deposit=7)
