@@ -152,9 +152,10 @@ def _block_receipts(sim: ContractSimulator, height: int) -> list[dict[str, Any]]
 
 def chunk_view(sim: ContractSimulator, block: Block) -> dict[str, Any]:
     """nearcore's ChunkView of the block's one chunk."""
-    prev = sim.store.get_block(block.height - 1) if block.height > 0 else None
-    view = views.block_view(block, prev, sim.gas_price)
     with sim.store.snapshot():
+        prev = sim.store.get_block(block.height - 1) if block.height > 0 else None
+        view = views.block_view(block, prev, sim.gas_price, views.burnt_in(sim.store,
+                                                                          block.height))
         txs, raw = txs_at(sim, block.height)
         receipts = _block_receipts(sim, block.height)
     return {"author": view["author"], "header": view["chunks"][0],

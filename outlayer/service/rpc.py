@@ -217,8 +217,10 @@ def _block(sim: ContractSimulator, params: Params) -> dict[str, Any]:
         block = _block_by_id(sim, params[0])
     else:
         block = _block_ref(sim, _obj(params, "block"))
-    prev = sim.store.get_block(block.height - 1) if block.height > 0 else None
-    return views.block_view(block, prev, sim.gas_price)
+    with sim.store.snapshot():
+        prev = sim.store.get_block(block.height - 1) if block.height > 0 else None
+        burnt = views.burnt_in(sim.store, block.height)
+    return views.block_view(block, prev, sim.gas_price, burnt)
 
 
 def _gas_price(sim: ContractSimulator, params: Params) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from outlayer.chain.signed import (
     SignedTransaction,
     UseGlobalContract,
 )
-from outlayer.chain.store import Account, Block
+from outlayer.chain.store import Account, Block, StateStore
 from outlayer.vm.receipts import (
     AddKey,
     CreateAccount,
@@ -70,8 +70,18 @@ def iso_time(timestamp_ns: int) -> str:
     return f"{text}.{nanos:09d}Z"
 
 
-def block_view(block: Block, prev: Block | None, gas_price: int) -> dict[str, Any]:
-    """nearcore's BlockView: one producer ("outlayer"), one chunk, no validators."""
+def burnt_in(store: StateStore, height: int) -> tuple[int, int]:
+    """(gas, tokens) the block's transactions and receipts burnt: its chunk's `gas_used`
+    and `balance_burnt`."""
+    outcomes = store.outcomes_at(height)
+    return (sum(int(o["gas_burnt"]) for o in outcomes),
+            sum(int(o["tokens_burnt"]) for o in outcomes))
+
+
+def block_view(block: Block, prev: Block | None, gas_price: int,
+               burnt: tuple[int, int] = (0, 0)) -> dict[str, Any]:
+    """nearcore's BlockView: one producer ("outlayer"), one chunk, no validators; `burnt`:
+    `burnt_in` the block."""
     prev_hash = block_hash(prev) if prev is not None else ZERO_HASH
     header = {
         "height": block.height,
@@ -115,9 +125,9 @@ def block_view(block: Block, prev: Block | None, gas_price: int) -> dict[str, An
              "outcome_root": b58(block.outcomes_root),
              "prev_state_root": header["prev_state_root"], "encoded_merkle_root": ZERO_HASH,
              "encoded_length": 0, "height_created": block.height,
-             "height_included": block.height, "shard_id": 0, "gas_used": 0,
+             "height_included": block.height, "shard_id": 0, "gas_used": burnt[0],
              "gas_limit": 1_000_000_000_000_000, "rent_paid": "0", "validator_reward": "0",
-             "balance_burnt": "0", "outgoing_receipts_root": ZERO_HASH,
+             "balance_burnt": str(burnt[1]), "outgoing_receipts_root": ZERO_HASH,
              "tx_root": b58(block.inputs_root), "validator_proposals": [],
              "signature": header["signature"]}
     return {"author": "outlayer", "header": header, "chunks": [chunk]}

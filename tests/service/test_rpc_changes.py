@@ -82,6 +82,11 @@ def test_block_chunk_and_chunk_method_agree(node):
     assert action["gas_price"] == block["header"]["gas_price"]
     assert node.result("EXPERIMENTAL_receipt", {"receipt_id": receipt_id}) == \
         chunk["receipts"][0]
+    # what the block's transaction and receipt burnt (its refund runs in the next block)
+    ran = [call["transaction_outcome"]] + [o for o in call["receipts_outcome"]
+                                          if o["block_hash"] == block_hash]
+    assert header["gas_used"] == sum(o["outcome"]["gas_burnt"] for o in ran) > 0
+    assert int(header["balance_burnt"]) == sum(int(o["outcome"]["tokens_burnt"]) for o in ran)
 
 
 def test_every_block_has_its_own_chunk(node):
