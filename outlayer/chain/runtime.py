@@ -344,7 +344,6 @@ class ReceiptRuntime:
 
     def _check(self, tx: Transaction, signer: Account) -> tuple[int, int, int]:
         """`check_transaction`, returning all of `tx_cost`."""
-        suspensions.refuse_reserved(delegate.flat_actions(tx.actions))
         costs = _send, _carried, cost = tx_cost(self.params, tx, self.gas_price)
         deposit = rc.total_deposit(tx.actions)
         if signer.balance < cost:

@@ -7,9 +7,11 @@ receipt on the contract's own account — a FunctionCall of the reserved method
 `VMOutcome.suspension`. The receipt engine stores it under the callback's receipt id
 (`record`, once the receipt ids are known and the receipt succeeded); when that receipt
 runs, `take` removes it and the engine runs the method on by ``runner.run(...,
-resume=...)``. Nobody else can reach it: transactions may not call ``__ol_*`` methods
-(`refuse_reserved`), a contract's own promises may not either (the guest refuses them),
-and a receipt resumes only the suspension stored under its own id, from its own account.
+resume=...)``. Nobody else can reach it: a receipt resumes only the suspension stored
+under its own id, from its own account, so a transaction calling ``__ol_resume`` fails in
+its receipt with MethodNotFound (a transaction may name any method, as on NEAR: a JS
+contract cannot export ``__ol_*`` names, so other such calls are MethodNotFound too), and
+a contract's own promises may not call them (the guest refuses them).
 
 docs/EXECUTION_MODEL.md, "Await", says what is atomic.
 """
@@ -21,23 +23,12 @@ from dataclasses import dataclass
 from outlayer.chain.outcomes import ActionError
 from outlayer.chain.receipts import ActionReceipt
 from outlayer.chain.store import StateStore
-from outlayer.errors import UserError
-from outlayer.vm.receipts import Action, FunctionCall
+from outlayer.vm.receipts import FunctionCall
 
 #: the callback method of a suspended call (guest/promises.h OL_RESUME_METHOD)
 RESUME_METHOD = "__ol_resume"
 #: method names OutLayer keeps for itself (the deploy-time transform refuses such exports)
 RESERVED_PREFIX = "__ol_"
-
-
-def refuse_reserved(actions: list[Action]) -> None:
-    """A transaction may not call OutLayer's own methods (UserError)."""
-    for action in actions:
-        if isinstance(action, FunctionCall) and action.method_name.startswith(RESERVED_PREFIX):
-            raise UserError(
-                f"method {action.method_name!r} is reserved: names starting with "
-                f"{RESERVED_PREFIX} belong to OutLayer ({RESUME_METHOD} continues a call "
-                "suspended at an await, and only the chain sends it)")
 
 
 @dataclass(frozen=True)
@@ -73,4 +64,4 @@ def record(store: StateStore, receipt_id: str, account_id: str, height: int,
     store.put_suspension(receipt_id, account_id, height, body)
 
 
-__all__ = ["RESUME_METHOD", "RESERVED_PREFIX", "Resume", "refuse_reserved", "take", "record"]
+__all__ = ["RESUME_METHOD", "RESERVED_PREFIX", "Resume", "take", "record"]

@@ -165,12 +165,20 @@ def test_suspension_size_and_the_heap_it_carries(chain: ContractSimulator) -> No
     assert chain.tx_outcome(r.tx_hash).value == b"200001"
 
 
-def test_transactions_may_not_call_the_resume_method(chain: ContractSimulator) -> None:
-    with pytest.raises(UserError, match="reserved"):
-        chain.call("caller.test", "__ol_resume")
-    with pytest.raises(UserError, match="reserved"):
-        chain.transact("test.near", "caller.test",
-                       [actions.function_call("__ol_anything", {})])
+def test_transactions_calling_the_resume_method_resume_nothing(chain: ContractSimulator
+                                                               ) -> None:
+    """As on NEAR, a transaction may name any method; `__ol_resume` from outside resumes
+    nothing (only the suspension stored under the receipt's own id, from its own account),
+    so it fails in its receipt with MethodNotFound and nothing is written."""
+    before = chain.state("caller.test")
+    for signer in ("test.near", "caller.test"):
+        result = chain.call("caller.test", "__ol_resume", signer_id=signer)
+        assert not result.ok and result.error["kind"] == "MethodNotFound", result.error
+        assert "reserved for OutLayer's await" in result.error["message"]
+    other = chain.transact("test.near", "caller.test",
+                           [actions.function_call("__ol_anything", {})])
+    assert not other.ok and other.error["kind"] == "MethodNotFound"
+    assert chain.state("caller.test") == before
 
 
 # --- persistence and determinism ---------------------------------------------------------
