@@ -191,6 +191,26 @@ def keyless_warnings(node: node_config.NodeConfig) -> list[str]:
             for account in node.accounts if account.public_key is None]
 
 
+#: said when the node listens beyond this machine
+PLAYGROUND_OPEN = ("this node listens beyond this machine, and its playground API "
+                   "(/api/playground/...) deploys contracts and sends calls as any account "
+                   "without a signature: anyone who can reach the port can change the "
+                   "chain. Signed JSON-RPC transactions are checked; the playground is for "
+                   "local use")
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` (an address or name given to --host) only reaches this machine."""
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def serve(host: str, port: int, config: ServiceConfig, tx_timeout: float | None = None
           ) -> None:
     """Run the node until interrupted (`outlayer serve`)."""
@@ -221,6 +241,8 @@ def serve(host: str, port: int, config: ServiceConfig, tx_timeout: float | None 
         print(f"note: {text}", flush=True)
     for text in keyless_warnings(config.node):
         print(f"warning: {text}", file=sys.stderr, flush=True)
+    if not is_loopback(host):
+        print(f"warning: {PLAYGROUND_OPEN}", file=sys.stderr, flush=True)
     bound = sock.getsockname()[1]
     print(f"JSON-RPC on http://{host}:{bound}/", flush=True)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))

@@ -7,7 +7,9 @@ import os
 import socket
 import subprocess
 
-from outlayer.service.app import keyless_warnings
+import pytest
+
+from outlayer.service.app import PLAYGROUND_OPEN, is_loopback, keyless_warnings
 from outlayer.service.config import NodeConfig
 from outlayer.testing.live import outlayer_command
 from tests.service.live import live_node
@@ -38,6 +40,23 @@ def test_keyless_genesis_account_is_warned_about(tmp_path):
         log = live.log.read_text()
     assert "warning: genesis account test.near has no public_key in node.toml" in log, log
     assert "no transaction can be signed for it" in log
+    assert "listens beyond this machine" not in log  # 127.0.0.1, the default
+
+
+def test_listening_beyond_this_machine_is_warned_about(tmp_path):
+    """The playground API signs nothing: a node reachable from elsewhere says so."""
+    with live_node(tmp_path, "--host", "0.0.0.0") as live:
+        assert "result" in live.rpc("status", [])
+        log = live.log.read_text()
+    assert f"warning: {PLAYGROUND_OPEN}" in log, log
+
+
+@pytest.mark.parametrize(("host", "loopback"), [
+    ("127.0.0.1", True), ("localhost", True), ("::1", True), ("[::1]", True),
+    ("127.1.2.3", True), ("0.0.0.0", False), ("::", False), ("192.168.1.5", False),
+    ("example.test", False)])
+def test_is_loopback(host, loopback):
+    assert is_loopback(host) is loopback
 
 
 def test_keyless_warnings_name_each_keyless_account():
