@@ -273,8 +273,11 @@ function olRewrite(ast, source) {
 // `requier(x)` would fail later and less clearly. The wrapper declares these names with
 // `let` after its `return`: never initialized, so every access throws ReferenceError
 // where it happens. Left alone, as SES has them: names the compartment's global object
-// has (or may get: a name that also appears as a property name or a string), and names
-// the contract tests with `typeof` (which must still answer "undefined").
+// has (or may get: a name that also appears as a property name, or as a word inside a
+// string, e.g. code compiled at run time), and names the contract tests with `typeof`
+// (which must still answer "undefined"). A contract that uses the global object other
+// than by `globalThis.name` (computed keys, aliases, passing it to defineProperty...) can
+// create any global at run time: it gets no trap at all.
 // Iterative, as olCheck is, and over scopes: var and function hoisting, let/const/class
 // per block, parameters, catch clauses, named function and class expressions, `arguments`.
 function olScope(parent, isFunction) {
@@ -287,16 +290,23 @@ function olFunctionScope(scope) {
   return s;
 }
 
-const OL_IDENTIFIER_NAME = /^[A-Za-z_$][\w$]*$/;
+const OL_IDENTIFIER_NAME = /^[\p{ID_Start}$_][\p{ID_Continue}$\u200c\u200d]*$/u;
+const OL_WORDS = /[\p{ID_Start}$_][\p{ID_Continue}$\u200c\u200d]*/gu;
+// names of the global object itself
+const OL_GLOBAL_ALIASES = new Set(["globalThis", "self", "window", "global"]);
 
 function olUndeclared(ast, known) {
   const refs = [];
   const guarded = new Set(); // typeof operands
-  const mentioned = new Set(); // property names and identifier-like strings
+  const mentioned = new Set(); // property names, and the words of strings
+  const plainGlobalUses = new Set(); // `globalThis` in `globalThis.name`, `typeof globalThis`
   const module = olScope(null, true);
+  const mentionText = (text) => {
+    for (const word of text.match(OL_WORDS) || []) mentioned.add(word);
+  };
   const mention = (key) => {
     if (key.type === "Identifier") mentioned.add(key.name);
-    else if (key.type === "Literal" && typeof key.value === "string") mentioned.add(key.value);
+    else if (key.type === "Literal" && typeof key.value === "string") mentionText(key.value);
   };
   // [node, scope, mode, declScope]: mode "expr" (references), "target" (assignment
   // targets: identifiers are references) or "decl" (binding names, into declScope)
@@ -361,10 +371,10 @@ function olUndeclared(ast, known) {
         refs.push([node, scope]);
         continue;
       case "Literal":
-        if (typeof node.value === "string") mentioned.add(node.value);
+        if (typeof node.value === "string") mentionText(node.value);
         continue;
       case "TemplateElement":
-        if (typeof node.value.cooked === "string") mentioned.add(node.value.cooked);
+        if (typeof node.value.cooked === "string") mentionText(node.value.cooked);
         continue;
       case "Program":
         pushAll(node.body, module);
@@ -442,6 +452,8 @@ function olUndeclared(ast, known) {
         for (const spec of node.specifiers) module.names.add(spec.local.name);
         continue;
       case "MemberExpression":
+        if (!node.computed && node.object.type === "Identifier" &&
+            OL_GLOBAL_ALIASES.has(node.object.name)) plainGlobalUses.add(node.object);
         push(node.object, scope);
         if (node.computed) push(node.property, scope);
         else mention(node.property);
@@ -456,7 +468,10 @@ function olUndeclared(ast, known) {
         push(node.right, scope);
         continue;
       case "UnaryExpression":
-        if (node.operator === "typeof" && node.argument.type === "Identifier") guarded.add(node.argument.name);
+        if (node.operator === "typeof" && node.argument.type === "Identifier") {
+          guarded.add(node.argument.name);
+          plainGlobalUses.add(node.argument); // `typeof globalThis` writes nothing
+        }
         push(node.argument, scope);
         continue;
       case "LabeledStatement":
@@ -490,15 +505,23 @@ function olUndeclared(ast, known) {
       }
     }
   }
+  const free = (name, scope) => {
+    let s = scope;
+    while (s && !s.names.has(name)) s = s.parent;
+    return !s;
+  };
+  for (const [node, scope] of refs) {  // the global object itself, used as a value
+    if (OL_GLOBAL_ALIASES.has(node.name) && !plainGlobalUses.has(node) && free(node.name, scope)) {
+      return new Map();
+    }
+  }
   const first = new Map(); // name -> offset of its first use
   for (const [node, scope] of refs) {
     const name = node.name;
     if (known.has(name) || guarded.has(name) || mentioned.has(name)) continue;
     if (!OL_IDENTIFIER_NAME.test(name) || OL_RESERVED.test(name)) continue;
     if (first.has(name) && first.get(name) <= node.start) continue;
-    let s = scope;
-    while (s && !s.names.has(name)) s = s.parent;
-    if (!s) first.set(name, node.start);
+    if (free(name, scope)) first.set(name, node.start);
   }
   return first;
 }
