@@ -8,8 +8,15 @@ from typing import Any
 import base58
 import pytest
 from fastapi.testclient import TestClient
+from nacl.signing import SigningKey
 
 from outlayer.service.app import ServiceConfig, create_app
+
+#: a user account besides test.near, with a known ed25519 key (tests create it)
+USER = "user.test.near"
+USER_SEED = bytes(range(32))
+USER_PK = b"\x00" + bytes(SigningKey(USER_SEED).verify_key)
+USER_KEY = "ed25519:" + base58.b58encode(USER_PK[1:]).decode()
 
 
 class Client:
@@ -37,6 +44,11 @@ class Client:
         reply = self.call(method, params)
         assert "result" not in reply, reply
         return reply["error"]
+
+    def query(self, request_type: str, **params: Any) -> Any:
+        """A `query` of `request_type` at the final block."""
+        return self.result("query", {"request_type": request_type, "finality": "final",
+                                     **params})
 
     def block_hash(self) -> bytes:
         return base58.b58decode(self.result("block", {"finality": "final"})["header"]["hash"])

@@ -6,18 +6,13 @@ clients (near-api-js) raise their typed errors."""
 from __future__ import annotations
 
 import base64
-import json
-import shutil
-import subprocess
-from pathlib import Path
 
 import pytest
 
 from outlayer.chain import signed
 from outlayer.vm.receipts import DeleteAccount, DeployContract, FunctionCall, Transfer
-from tests.service.live import live_node
+from tests.service.live import live_node, near_api_js, require_near_api_js
 
-JS = Path(__file__).parents[2] / "tests" / "clients" / "js"
 TGAS = 10**12
 #: a contract whose `bad_promise` creates a function call that attaches no gas
 BAD_PROMISE = b"""
@@ -77,18 +72,12 @@ def test_new_receipt_validation_error_in_the_outcome(node, method, kind):
     assert result["receipts_outcome"][0]["outcome"]["status"] == failure
 
 
-@pytest.mark.skipif(shutil.which("node") is None, reason="Node.js is not installed")
 def test_near_api_js_raises_its_typed_errors(tmp_path):
-    assert (JS / "node_modules" / "near-api-js").is_dir(), \
-        "near-api-js is not installed: run scripts/setup_npm.sh"
+    require_near_api_js()
     contract = tmp_path / "bad_promise.js"
     contract.write_bytes(BAD_PROMISE)
     with live_node(tmp_path) as live:
-        run = subprocess.run(["node", "action_errors.mjs", live.url, str(live.key_file),
-                              str(contract)], cwd=JS, capture_output=True, text=True,
-                             timeout=120)
-    assert run.returncode == 0, run.stderr + run.stdout
-    report = json.loads(run.stdout.strip().splitlines()[-1])
+        report = near_api_js("action_errors.mjs", live.url, live.key_file, contract)
     assert report["delete_not_last"].startswith("DeleteActionMustBeFinalActionError"), report
     assert report["zero_gas"].startswith("FunctionCallZeroAttachedGasActionError"), report
     assert report["too_much_gas"].startswith("TotalPrepaidGasExceededActionError"), report

@@ -4,18 +4,15 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from outlayer.testing.environment import missing
-from tests.service.live import live_node
+from tests.service.live import live_node, near_api_js, require_near_api_js
 
 ROOT = Path(__file__).parents[2]
-JS = ROOT / "tests" / "clients" / "js"
 COUNTER = ROOT / "examples" / "counter.js"
 
 
@@ -27,18 +24,11 @@ def live(tmp_path):
 
 @pytest.fixture
 def node_js():
-    """Skip without Node.js (fail under OUTLAYER_REQUIRE_ALL=1); before `live` starts."""
-    if shutil.which("node") is None:
-        missing("Node.js (`node`) is not on PATH: install it to run the near-api-js client")
+    require_near_api_js()  # before `live` starts
 
 
 def test_near_api_js_creates_deploys_calls_views(node_js, live):
-    assert (JS / "node_modules" / "near-api-js").is_dir(), \
-        "near-api-js is not installed: run scripts/setup_npm.sh"
-    run = subprocess.run(["node", "scenario.mjs", live.url, str(live.key_file), str(COUNTER)],
-                         cwd=JS, capture_output=True, text=True, timeout=120)
-    assert run.returncode == 0, run.stderr + run.stdout
-    report = json.loads(run.stdout.strip().splitlines()[-1])
+    report = near_api_js("scenario.mjs", live.url, live.key_file, COUNTER)
     assert report["chain_id"] == "localnet"
     assert f"created genesis account key: {live.key_file}" in live.log.read_text()
     assert report["create_status"] == {"SuccessValue": ""}

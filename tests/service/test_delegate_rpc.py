@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import base64
 import json
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +14,6 @@ import pytest
 from nacl.signing import SigningKey
 
 from outlayer.chain import delegate, signed
-from outlayer.testing.environment import missing
 from outlayer.vm.receipts import (
     AddKey,
     CreateAccount,
@@ -25,16 +22,12 @@ from outlayer.vm.receipts import (
     FunctionCall,
     Transfer,
 )
-from tests.service.live import live_node
+from tests.service.conftest import USER, USER_KEY, USER_PK, USER_SEED
+from tests.service.live import live_node, near_api_js, require_near_api_js
 
 ROOT = Path(__file__).parents[2]
-JS = ROOT / "tests" / "clients" / "js"
 COUNTER_PATH = ROOT / "examples" / "counter.js"
 COUNTER = COUNTER_PATH.read_bytes()
-USER = "user.test.near"
-USER_SEED = bytes(range(32))
-USER_PK = b"\x00" + bytes(SigningKey(USER_SEED).verify_key)
-USER_KEY = "ed25519:" + base58.b58encode(USER_PK[1:]).decode()
 INCREMENT = FunctionCall("increment", b"{}", 0, 30 * 10**12)
 
 
@@ -66,12 +59,8 @@ def relayer(node: Any) -> Relayer:
     return r
 
 
-def query(node: Any, request: str, **fields: Any) -> Any:
-    return node.result("query", {"request_type": request, "finality": "final", **fields})
-
-
 def key_nonce(node: Any) -> int:
-    return int(query(node, "view_access_key", account_id=USER, public_key=USER_KEY)["nonce"])
+    return int(node.query("view_access_key", account_id=USER, public_key=USER_KEY)["nonce"])
 
 
 def height(node: Any) -> int:
@@ -87,7 +76,7 @@ def user_delegate(node: Any, *, nonce: int | None = None, ttl: int = 50,
 
 def test_a_relayed_delegate_action_runs_and_shows_like_nearcore(node: Any,
                                                                 relayer: Relayer) -> None:
-    amount = query(node, "view_account", account_id=USER)["amount"]
+    amount = node.query("view_account", account_id=USER)["amount"]
     meta = user_delegate(node)
     result = relayer.send(USER, [meta])
     assert result["status"] == {"SuccessValue": ""}, result
@@ -107,11 +96,11 @@ def test_a_relayed_delegate_action_runs_and_shows_like_nearcore(node: Any,
     assert inner["outcome"]["executor_id"] == "test.near"
     assert inner["outcome"]["logs"] == ["Counter incremented to 1"]
     assert inner["outcome"]["status"] == {"SuccessValue": base64.b64encode(b"1").decode()}
-    view = query(node, "call_function", account_id="test.near", method_name="get_count",
+    view = node.query("call_function", account_id="test.near", method_name="get_count",
                  args_base64="")
     assert json.loads(bytes(view["result"])) == 1
     assert key_nonce(node) == d.nonce
-    assert query(node, "view_account", account_id=USER)["amount"] == amount  # relayer paid
+    assert node.query("view_account", account_id=USER)["amount"] == amount  # relayer paid
     tx_hash = result["transaction_outcome"]["id"]
     for method in ("tx", "EXPERIMENTAL_tx_status"):
         status = node.result(method, {"tx_hash": tx_hash, "sender_account_id": "test.near"})
@@ -168,22 +157,10 @@ def test_two_delegate_actions_are_an_invalid_transaction(node: Any, relayer: Rel
 # --- near-api-js --------------------------------------------------------------------------
 
 
-@pytest.fixture
-def node_js() -> None:
-    """Skip without Node.js (fail under OUTLAYER_REQUIRE_ALL=1); before `live` starts."""
-    if shutil.which("node") is None:
-        missing("Node.js (`node`) is not on PATH: install it to run the near-api-js client")
-
-
-def test_near_api_js_relays_a_meta_transaction(node_js: None, tmp_path: Path) -> None:
-    assert (JS / "node_modules" / "near-api-js").is_dir(), \
-        "near-api-js is not installed: run scripts/setup_npm.sh"
+def test_near_api_js_relays_a_meta_transaction(tmp_path: Path) -> None:
+    require_near_api_js()
     with live_node(tmp_path) as live:
-        run = subprocess.run(["node", "meta_transaction.mjs", live.url, str(live.key_file),
-                              str(COUNTER_PATH)],
-                             cwd=JS, capture_output=True, text=True, timeout=120)
-    assert run.returncode == 0, run.stderr + run.stdout
-    report = json.loads(run.stdout.strip().splitlines()[-1])
+        report = near_api_js("meta_transaction.mjs", live.url, live.key_file, COUNTER_PATH)
     assert report["status"] == {"SuccessValue": ""}
     action = report["transaction_action"]["Delegate"]
     assert action["delegate_action"]["sender_id"] == "user.test.near"

@@ -7,19 +7,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import base58
 import pytest
-from nacl.signing import SigningKey
 
 from outlayer.chain import signed
 from outlayer.service.views import NO_CODE_HASH
-from outlayer.testing.environment import missing
 from outlayer.vm.receipts import (
     AddKey,
     CreateAccount,
@@ -28,26 +23,18 @@ from outlayer.vm.receipts import (
     FunctionCall,
     Transfer,
 )
-from tests.service.live import live_node
+from tests.service.conftest import USER, USER_KEY, USER_PK, USER_SEED
+from tests.service.live import live_node, near_api_js, require_near_api_js
 
 ROOT = Path(__file__).parents[2]
-JS = ROOT / "tests" / "clients" / "js"
 COUNTER_PATH = ROOT / "examples" / "counter.js"
 COUNTER = COUNTER_PATH.read_bytes()
 COUNTER_HASH = base58.b58encode(hashlib.sha256(COUNTER).digest()).decode()
-USER = "user.test.near"
-USER_SEED = bytes(range(32))
-USER_PK = b"\x00" + bytes(SigningKey(USER_SEED).verify_key)
-USER_KEY = "ed25519:" + base58.b58encode(USER_PK[1:]).decode()
-
-
-def query(node: Any, request: str, **fields: Any) -> Any:
-    return node.result("query", {"request_type": request, "finality": "final", **fields})
 
 
 def send(node: Any, seed: bytes, signer: str, key: str, actions: list[Any]) -> dict[str, Any]:
     """Sign `actions` from `signer` to itself with the next nonce of `key`; FINAL result."""
-    nonce = query(node, "view_access_key", account_id=signer, public_key=key)["nonce"] + 1
+    nonce = node.query("view_access_key", account_id=signer, public_key=key)["nonce"] + 1
     raw = signed.sign(seed, signer, nonce, signer, node.block_hash(), actions)
     reply = node.call("send_tx", {"signed_tx_base64": base64.b64encode(raw).decode(),
                                   "wait_until": "FINAL"})
@@ -63,7 +50,7 @@ def chain(node: Any) -> Any:
         done = send(node, node.seed[:32], "test.near", genesis_key,
                     [signed.DeployGlobalContract(COUNTER, mode)])
         assert done["status"] == {"SuccessValue": ""}, done
-    nonce = query(node, "view_access_key", account_id="test.near",
+    nonce = node.query("view_access_key", account_id="test.near",
                   public_key=genesis_key)["nonce"] + 1
     raw = signed.sign(node.seed[:32], "test.near", nonce, USER, node.block_hash(),
                       [CreateAccount(), Transfer(5 * 10**24), AddKey(USER_PK, 0, FullAccess())])
@@ -75,10 +62,10 @@ def chain(node: Any) -> Any:
 
 def test_deploy_views_and_the_global_code(chain: Any) -> None:
     node = chain
-    by_hash = query(node, "view_global_contract_code", code_hash=COUNTER_HASH)
+    by_hash = node.query("view_global_contract_code", code_hash=COUNTER_HASH)
     assert base64.b64decode(by_hash["code_base64"]) == COUNTER
     assert by_hash["hash"] == COUNTER_HASH
-    by_account = query(node, "view_global_contract_code_by_account_id", account_id="test.near")
+    by_account = node.query("view_global_contract_code_by_account_id", account_id="test.near")
     assert base64.b64decode(by_account["code_base64"]) == COUNTER
     missing_code = node.error("query", {"request_type": "view_global_contract_code_by_account_id",
                                         "finality": "final", "account_id": USER})
@@ -89,7 +76,7 @@ def test_deploy_views_and_the_global_code(chain: Any) -> None:
     assert bad_hash["name"] == "REQUEST_VALIDATION_ERROR"
     assert "32 bytes" in bad_hash["cause"]["info"]["error_message"]
     # the deployer keeps no code of its own
-    genesis = query(node, "view_account", account_id="test.near")
+    genesis = node.query("view_account", account_id="test.near")
     assert genesis["global_contract_hash"] is None
     assert genesis["global_contract_account_id"] is None
     # the transaction view names the action as nearcore's ActionView does
@@ -104,28 +91,28 @@ def test_deploy_views_and_the_global_code(chain: Any) -> None:
 
 def test_use_by_hash_runs_like_local_code(chain: Any) -> None:
     node = chain
-    before = query(node, "view_account", account_id=USER)
+    before = node.query("view_account", account_id=USER)
     old_height = before["block_height"]
     used = send(node, USER_SEED, USER, USER_KEY,
                 [signed.UseGlobalContract(base58.b58decode(COUNTER_HASH), None)])
     assert used["status"] == {"SuccessValue": ""}, used
     assert used["transaction"]["actions"] == [{"UseGlobalContract": {"code_hash": COUNTER_HASH}}]
-    view = query(node, "view_account", account_id=USER)
+    view = node.query("view_account", account_id=USER)
     assert view["code_hash"] == NO_CODE_HASH
     assert view["global_contract_hash"] == COUNTER_HASH
     assert view["global_contract_account_id"] is None
     assert view["storage_usage"] == before["storage_usage"] + 32
-    code = query(node, "view_code", account_id=USER)
+    code = node.query("view_code", account_id=USER)
     assert base64.b64decode(code["code_base64"]) == COUNTER and code["hash"] == COUNTER_HASH
     # called by someone else, it counts in the user's own storage
-    nonce = query(node, "view_access_key", account_id="test.near",
+    nonce = node.query("view_access_key", account_id="test.near",
                   public_key=node.public_key)["nonce"] + 1
     raw = signed.sign(node.seed[:32], "test.near", nonce, USER, node.block_hash(),
                       [FunctionCall("increment", b"{}", 0, 30 * 10**12)])
     inc = node.call("send_tx", {"signed_tx_base64": base64.b64encode(raw).decode(),
                                 "wait_until": "FINAL"})["result"]
     assert inc["status"] == {"SuccessValue": base64.b64encode(b"1").decode()}, inc
-    got = query(node, "call_function", account_id=USER, method_name="get_count",
+    got = node.query("call_function", account_id=USER, method_name="get_count",
                 args_base64="")
     assert bytes(got["result"]) == b"1"
     # a past block shows the account as it was: no global contract, no code
@@ -143,14 +130,14 @@ def test_use_by_account_and_unknown_identifier(chain: Any) -> None:
     assert used["status"] == {"SuccessValue": ""}, used
     assert used["transaction"]["actions"] == [
         {"UseGlobalContractByAccountId": {"account_id": "test.near"}}]
-    view = query(node, "view_account", account_id=USER)
+    view = node.query("view_account", account_id=USER)
     assert view["global_contract_account_id"] == "test.near"
     assert view["global_contract_hash"] is None
     failed = send(node, USER_SEED, USER, USER_KEY,
                   [signed.UseGlobalContract(None, "nobody.test.near")])
     assert failed["status"] == {"Failure": {"ActionError": {"index": 0, "kind": {
         "GlobalContractDoesNotExist": {"identifier": {"AccountId": "nobody.test.near"}}}}}}
-    after = query(node, "view_account", account_id=USER)
+    after = node.query("view_account", account_id=USER)
     assert after["global_contract_account_id"] == "test.near"  # nothing changed
     assert after["storage_usage"] == view["storage_usage"]
 
@@ -182,7 +169,7 @@ def test_state_changes_show_the_global_contract_as_of_each_change(chain: Any) ->
         ("transaction_processing", COUNTER_HASH, NO_CODE_HASH),
         ("receipt_processing", None, COUNTER_HASH)]
     # an account created and made to use one in the same receipt shows it once made
-    nonce = query(node, "view_access_key", account_id="test.near",
+    nonce = node.query("view_access_key", account_id="test.near",
                   public_key=node.public_key)["nonce"] + 1
     other = "other.test.near"
     raw = signed.sign(node.seed[:32], "test.near", nonce, other, node.block_hash(),
@@ -198,22 +185,11 @@ def test_state_changes_show_the_global_contract_as_of_each_change(chain: Any) ->
             for c in changes] == [("receipt_processing", "test.near")]
 
 
-@pytest.fixture
-def node_js() -> None:
-    """Skip without Node.js (fail under OUTLAYER_REQUIRE_ALL=1); before `live` starts."""
-    if shutil.which("node") is None:
-        missing("Node.js (`node`) is not on PATH: install it to run the near-api-js client")
-
-
-def test_near_api_js_deploys_and_uses_global_contracts(node_js: None, tmp_path: Path) -> None:
-    assert (JS / "node_modules" / "near-api-js").is_dir(), \
-        "near-api-js is not installed: run scripts/setup_npm.sh"
+def test_near_api_js_deploys_and_uses_global_contracts(tmp_path: Path) -> None:
+    require_near_api_js()
     with live_node(tmp_path) as live:
-        run = subprocess.run(["node", "global_contracts.mjs", live.url, str(live.key_file),
-                              str(COUNTER_PATH)], cwd=JS, capture_output=True, text=True,
+        report = near_api_js("global_contracts.mjs", live.url, live.key_file, COUNTER_PATH,
                              timeout=180)
-    assert run.returncode == 0, run.stderr + run.stdout
-    report = json.loads(run.stdout.strip().splitlines()[-1])
     for step in ("deploy_hash_status", "deploy_account_status", "use_hash_status",
                  "use_account_status"):
         assert report[step] == {"SuccessValue": ""}, (step, report[step])

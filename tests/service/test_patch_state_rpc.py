@@ -34,10 +34,6 @@ def b64(data: bytes | str) -> str:
     return base64.b64encode(data.encode() if isinstance(data, str) else data).decode()
 
 
-def query(node: Client, request_type: str, **params: Any) -> Any:
-    return node.result("query", {"request_type": request_type, "finality": "final", **params})
-
-
 def account(account_id: str, amount: int, *, code: bytes | None = None,
             storage_usage: int = 5000, **extra: Any) -> dict[str, Any]:
     return {"Account": {"account_id": account_id, "account": {
@@ -76,14 +72,14 @@ def patch_and_use(node: Client) -> None:
         {"Contract": {"account_id": "new.test.near", "code": b64(COUNTER)}},
         {"Data": {"account_id": "new.test.near", "data_key": b64("count"), "value": b64("9")}},
     ]})
-    view = query(node, "view_account", account_id="new.test.near")
+    view = node.query("view_account", account_id="new.test.near")
     assert (view["amount"], view["locked"], view["storage_usage"], view["code_hash"]) == \
         (str(10 * NEAR), "0", 5000, code_hash(COUNTER))
-    key = query(node, "view_access_key", account_id="new.test.near", public_key=PUBLIC)
+    key = node.query("view_access_key", account_id="new.test.near", public_key=PUBLIC)
     assert (key["nonce"], key["permission"]) == (41, "FullAccess")
-    code = query(node, "view_code", account_id="new.test.near")
+    code = node.query("view_code", account_id="new.test.near")
     assert base64.b64decode(code["code_base64"]) == COUNTER
-    state = query(node, "view_state", account_id="new.test.near", prefix_base64="")
+    state = node.query("view_state", account_id="new.test.near", prefix_base64="")
     assert [(v["key"], v["value"]) for v in state["values"]] == [(b64("count"), b64("9"))]
     # the patched key signs a transaction calling the patched contract
     raw = signed.sign(SEED, "new.test.near", 42, "new.test.near", node.block_hash(),
@@ -91,12 +87,12 @@ def patch_and_use(node: Client) -> None:
     reply = node.result("send_tx", {"signed_tx_base64": b64(raw), "wait_until": "FINAL"})
     assert base64.b64decode(reply["status"]["SuccessValue"]) == b"10"
     # a balance change of an existing account: the rest given as its view has it
-    view = query(node, "view_account", account_id="new.test.near")
+    view = node.query("view_account", account_id="new.test.near")
     node.result("sandbox_patch_state", {"records": [
         account("new.test.near", 3 * NEAR, code=COUNTER,
                 storage_usage=view["storage_usage"])]})
-    assert query(node, "view_account", account_id="new.test.near")["amount"] == str(3 * NEAR)
-    result = query(node, "call_function", account_id="new.test.near", method_name="get_count",
+    assert node.query("view_account", account_id="new.test.near")["amount"] == str(3 * NEAR)
+    result = node.query("call_function", account_id="new.test.near", method_name="get_count",
                    args_base64=b64("{}"))
     assert json.loads(bytes(result["result"])) == 10
 
@@ -173,5 +169,5 @@ def test_a_record_of_a_missing_account_is_unknown_account_and_writes_nothing(nod
                               "info": {"requested_account_id": "ghost.near"}}
     assert "records[1] (AccessKey)" in error["data"]
     assert chain_mark(node) == before
-    state = query(node, "view_state", account_id="test.near", prefix_base64="")
+    state = node.query("view_state", account_id="test.near", prefix_base64="")
     assert state["values"] == []

@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import json
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -19,15 +16,13 @@ from nacl.signing import SigningKey
 from outlayer.chain.simulator import ContractSimulator
 from outlayer.service.node import Node
 from outlayer.service.rpc import Rpc
-from outlayer.testing.environment import missing
 from outlayer.vm.receipts import DeployContract, FunctionCall, Stake, Transfer
-from tests.service.live import live_node
+from tests.service.live import live_node, near_api_js, require_near_api_js
 
 from .test_rpc_chain_info import _rpc
 from .test_signed_flow import COUNTER, send
 
 ROOT = Path(__file__).parents[2]
-JS = ROOT / "tests" / "clients" / "js"
 TGAS = 10**12
 UNKNOWN_HASH = base58.b58encode(b"\x07" * 32).decode()
 
@@ -362,15 +357,9 @@ def live(tmp_path_factory):
 
 
 def test_near_api_js_reads_changes_chunks_validators(live):
-    if shutil.which("node") is None:
-        missing("Node.js (`node`) is not on PATH: install it to run the near-api-js client")
-    assert (JS / "node_modules" / "near-api-js").is_dir(), \
-        "near-api-js is not installed: run scripts/setup_npm.sh"
+    require_near_api_js()
     counter = ROOT / "examples" / "counter.js"
-    run = subprocess.run(["node", "chain_info.mjs", live.url, str(live.key_file), str(counter)],
-                         cwd=JS, capture_output=True, text=True, timeout=120)
-    assert run.returncode == 0, run.stderr + run.stdout
-    report = json.loads(run.stdout.strip().splitlines()[-1])
+    report = near_api_js("chain_info.mjs", live.url, live.key_file, counter)
     assert report["validators"]["current_validators"] == []
     assert report["validators_at"]["epoch_height"] == 1
     assert {"type": "data_touched", "account_id": "test.near"} in \

@@ -7,8 +7,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import shutil
-import subprocess
 import threading
 import time
 from pathlib import Path
@@ -20,7 +18,7 @@ import pytest
 from outlayer.chain import signed
 from outlayer.service.app import ServiceConfig, create_app
 from outlayer.vm.receipts import DeployContract, FunctionCall
-from tests.service.live import live_node
+from tests.service.live import live_node, near_api_js, require_near_api_js
 
 ORACLE = (Path(__file__).parents[2] / "examples" / "offchain_oracle.js").read_bytes()
 TGAS = 10**12
@@ -182,18 +180,11 @@ def test_live_node_answers_the_waiting_request_after_the_resume(tmp_path):
         assert replies[0]["result"]["final_execution_status"] == "FINAL"
 
 
-@pytest.mark.skipif(shutil.which("node") is None, reason="Node.js is not installed")
 def test_near_api_js_gets_the_resumed_value_or_a_timeout_error(tmp_path):
-    js = Path(__file__).parents[2] / "tests" / "clients" / "js"
-    assert (js / "node_modules" / "near-api-js").is_dir(), \
-        "near-api-js is not installed: run scripts/setup_npm.sh"
+    require_near_api_js()
     oracle = Path(__file__).parents[2] / "examples" / "offchain_oracle.js"
     with live_node(tmp_path, "--tx-timeout", "5") as live:
-        run = subprocess.run(["node", "yield_wait.mjs", live.url, str(live.key_file),
-                              str(oracle)], cwd=js, capture_output=True, text=True,
-                             timeout=120)
-    assert run.returncode == 0, run.stderr + run.stdout
-    report = json.loads(run.stdout.strip().splitlines()[-1])
+        report = near_api_js("yield_wait.mjs", live.url, live.key_file, oracle)
     assert report["resume"] is True
     assert report["resumed"] == {"task": "js", "result": {"answer": 42}}
     assert report["timeout"].startswith("TransactionTimeoutError"), report
