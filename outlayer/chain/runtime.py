@@ -76,7 +76,6 @@ from outlayer.chain.accounts import (
     is_top_level,
     new_account_storage_usage,
     public_key_str,
-    storage_shortfall,
 )
 from outlayer.chain.outcomes import (
     FAILURE,
@@ -89,9 +88,9 @@ from outlayer.chain.receipts import SYSTEM, ActionReceipt, DataReceipt, DataRece
 from outlayer.chain.result import Engine, error_dict
 from outlayer.chain.signed import (
     DeployGlobalContract,
-    InvalidTx,
     SignedDelegate,
     UseGlobalContract,
+    check_signer_storage,
 )
 from outlayer.chain.store import AccessKeyRecord, Account, Block, Savepoint, StateStore
 from outlayer.chain.units import U128_MAX
@@ -352,14 +351,7 @@ class ReceiptRuntime:
             raise NotEnoughBalance(
                 f"signer {signer.account_id!r} has {signer.balance} yoctoNEAR, less than the "
                 f"attached deposit of {deposit}{extra}")
-        lacking = storage_shortfall(signer.balance - cost, signer.locked,
-                                    signer.storage_usage, self.params)
-        if lacking:  # nearcore's InvalidTxError (signed transactions: signed.check)
-            raise InvalidTx({"LackBalanceForState": {"signer_id": signer.account_id,
-                                                     "amount": str(lacking)}},
-                            f"after paying {cost} yoctoNEAR, signer {signer.account_id!r} "
-                            f"could not cover its storage ({signer.storage_usage} bytes): "
-                            f"{lacking} yoctoNEAR short")
+        check_signer_storage(signer, cost, self.params)
         return costs
 
     def _convert(self, tx: Transaction, block: Block, report: BlockReport) -> ActionReceipt:

@@ -500,19 +500,26 @@ def check(stx: SignedTransaction, store: StateStore, params: Params, height: int
     if permission != "FullAccess":
         permission = _charge_allowance(signer, public_key, permission["FunctionCall"],
                                        gas_cost)
-    lacking = storage_shortfall(account.balance - cost, account.locked, account.storage_usage,
-                                params)
-    if lacking:
-        raise InvalidTx({"LackBalanceForState": {"signer_id": signer, "amount": str(lacking)}},
-                        f"after paying {cost} yoctoNEAR, signer {signer!r} could not cover "
-                        f"its storage ({account.storage_usage} bytes): {lacking} yoctoNEAR "
-                        f"short")
+    check_signer_storage(account, cost, params)
     if permission != "FullAccess":
         refusal = function_call_key_refusal(permission["FunctionCall"], stx.receiver_id,
                                             stx.actions, deposit_last=False)
         if refusal is not None:
             raise InvalidTx({"InvalidAccessKeyError": refusal[0]}, refusal[1])
     return AccessKeyRecord(signer, public_key, stx.nonce, permission)
+
+
+def check_signer_storage(signer: Account, cost: int, params: Params) -> None:
+    """nearcore's InvalidTxError::LackBalanceForState: what the signer keeps after paying
+    `cost` must cover its storage (every transaction, signed or made by the simulator)."""
+    lacking = storage_shortfall(signer.balance - cost, signer.locked, signer.storage_usage,
+                                params)
+    if lacking:
+        raise InvalidTx({"LackBalanceForState": {"signer_id": signer.account_id,
+                                                 "amount": str(lacking)}},
+                        f"after paying {cost} yoctoNEAR, signer {signer.account_id!r} could "
+                        f"not cover its storage ({signer.storage_usage} bytes): {lacking} "
+                        f"yoctoNEAR short")
 
 
 def function_call_key_refusal(perm: dict[str, Any], receiver_id: str, actions: Any, *,
