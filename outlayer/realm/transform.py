@@ -236,6 +236,7 @@ def _cached_result(source: bytes, text: str) -> dict[str, Any]:
     return result
 
 
+@functools.lru_cache(maxsize=64)  # a deploy reads it twice: to load the code, to warn
 def to_compartment_script(source: str | bytes, *,
                           filename: str = "contract.js") -> CompartmentScript:
     """The compartment script of an ES-module contract (cached by content).

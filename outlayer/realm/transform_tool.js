@@ -510,11 +510,9 @@ function olUndeclared(ast, known) {
     while (s && !s.names.has(name)) s = s.parent;
     return !s;
   };
-  for (const [node, scope] of refs) {  // the global object itself, used as a value
-    if (OL_GLOBAL_ALIASES.has(node.name) && !plainGlobalUses.has(node) && free(node.name, scope)) {
-      return new Map();
-    }
-  }
+  // the global object itself used as a value: any global may exist at run time
+  const open = refs.some(([node, scope]) => OL_GLOBAL_ALIASES.has(node.name) &&
+                         !plainGlobalUses.has(node) && free(node.name, scope));
   const first = new Map(); // name -> offset of its first use
   for (const [node, scope] of refs) {
     const name = node.name;
@@ -523,7 +521,7 @@ function olUndeclared(ast, known) {
     if (first.has(name) && first.get(name) <= node.start) continue;
     if (free(name, scope)) first.set(name, node.start);
   }
-  return first;
+  return { first, open };
 }
 
 // Every name the global object of a contract's compartment can have: the start realm's
@@ -580,7 +578,9 @@ function olTransform(source) {
   const { body, exports } = olRewrite(ast, source);
   const entries = exports.map((e) => `, [${olKey(e.name)}]: ${e.local}`).join("");
   const prefix = (source.startsWith(OL_SDKJS_TAG) ? OL_SDKJS_TAG : "") + OL_PREFIX;
-  const uses = olUndeclared(ast, olKnownGlobals());
+  const { first, open } = olUndeclared(ast, olKnownGlobals());
+  const unresolved = [...first.keys()].sort();
+  const uses = open ? new Map() : first; // an open global object: no trap at all
   const undeclared = [...uses.keys()].sort();
   const traps = undeclared.length ? ` let ${undeclared.join(", ")};` : "";
   // where each is first used, in source order (for a deploy-time warning)
@@ -589,10 +589,13 @@ function olTransform(source) {
   const script = `${prefix}${body}\nreturn __ol_freeze({__proto__: null${entries}});${traps}\n})(Object.freeze)\n`;
   olSesCheck(script, prefix.length + body.length, prefix.length);
   return { script, exports: exports.map((e) => e.name), line1_offset: prefix.length,
-           sdkjs: prefix !== OL_PREFIX, undeclared, undeclared_at };
+           sdkjs: prefix !== OL_PREFIX, undeclared, undeclared_at, unresolved,
+           open_global_object: open };
 }
 
-// {source} -> {script, exports, line1_offset, sdkjs} | {error: {message, line, column}}
+// {source} -> {script, exports, line1_offset, sdkjs, undeclared (the names trapped),
+// undeclared_at, unresolved (every name no scope or global resolves, before the open-global
+// rule), open_global_object} | {error: {message, line, column}}
 // (line and column 1-based; null when the error has no place in the source).
 export function transform(args) {
   const source = args && args.source;

@@ -111,6 +111,8 @@ def test_a_contract_that_can_make_any_global_gets_no_trap(use: str) -> None:
     time, so none is declared (SES's `undefined` for all, as before)."""
     source = f"export function f() {{ {use}; return [dynName, typo]; }}"
     assert undeclared(source) == ()
+    found = transform.run_tool(source)
+    assert found["open_global_object"] is True and "typo" in found["unresolved"]
     if "Object.assign" not in use:  # `self` is near-sdk-js's only
         assert QuickJSExecutor().execute_contract(source, "f").result == [7, None]
 
@@ -181,13 +183,16 @@ def test_acorn_itself_uses_no_undeclared_name() -> None:
 
 @pytest.mark.parametrize("name", sorted(p.name for p in (ROOT / "examples" / "sdkjs").glob("*.ts")))
 def test_near_sdk_js_bundles_use_no_undeclared_name(name: str) -> None:
-    """A whole near-sdk-js bundle (the SDK, lodash-es, borsh, its contract) gets no trap:
-    lodash passes the global object around (`self`), so any global may exist at run time;
-    with that rule off its names still all resolve (checked while building this)."""
+    """A whole near-sdk-js bundle (the SDK, lodash-es, borsh, its contract): every name it
+    uses resolves (`unresolved`, before the open-global rule). It gets no trap anyway: lodash
+    passes the global object around (`self`), so any global may exist at run time."""
     try:
         bundle = bundler.build(ROOT / "examples" / "sdkjs" / name)
     except bundler.BuildError as exc:
         missing(f"the near-sdk-js example cannot be built: {exc}")
+    found = transform.run_tool(bundle.code.decode())
+    assert found["unresolved"] == []
+    assert found["open_global_object"] is True
     assert to_compartment_script(bundle.code).undeclared == ()
 
 
