@@ -974,14 +974,8 @@ static JSValue env_promise_create(JSContext *ctx, JSValueConst this_val, int arg
         bytes_free(ctx, &method);
         return JS_EXCEPTION;
     }
-    if (then)
-        index = ol_promise_then(dep, account.len, OL_PTR(account.ptr), method.len,
-                                OL_PTR(method.ptr), args.len, OL_PTR(args.ptr), OL_PTR(amount),
-                                gas);
-    else
-        index = ol_promise_create(account.len, OL_PTR(account.ptr), method.len,
-                                  OL_PTR(method.ptr), args.len, OL_PTR(args.ptr),
-                                  OL_PTR(amount), gas);
+    index = ol_promise_call(then, dep, account.ptr, account.len, method.ptr, method.len,
+                            args.ptr, args.len, amount, gas);
     bytes_free(ctx, &account);
     bytes_free(ctx, &method);
     bytes_free(ctx, &args);

@@ -557,6 +557,17 @@ static JSClassDef np_class = {"NearPromise", NULL, NULL, NULL, NULL};
 
 /* ------------------------------------------------------------------- promise API */
 
+uint64_t ol_promise_call(int then, uint64_t dep, const uint8_t *account, size_t account_len,
+                         const uint8_t *method, size_t method_len, const uint8_t *args,
+                         size_t args_len, const uint8_t *amount, uint64_t gas)
+{
+    if (then)
+        return ol_promise_then(dep, account_len, OL_PTR(account), method_len, OL_PTR(method),
+                               args_len, OL_PTR(args), OL_PTR(amount), gas);
+    return ol_promise_create(account_len, OL_PTR(account), method_len, OL_PTR(method),
+                             args_len, OL_PTR(args), OL_PTR(amount), gas);
+}
+
 /* promiseCreate(accountId, method, args, amount, gas) and, with `then` set,
    promiseThen(promise, accountId, method, args, amount, gas): the same call after the
    promise it depends on. */
@@ -580,14 +591,8 @@ static JSValue js_promise_call(JSContext *ctx, JSValueConst this_val, int argc,
         arg_free(ctx, &method);
         return JS_EXCEPTION;
     }
-    if (then)
-        index = ol_promise_then(dep, account.len, OL_PTR(account.ptr), method.len,
-                                OL_PTR(method.ptr), args.len, OL_PTR(args.ptr), OL_PTR(amount),
-                                gas);
-    else
-        index = ol_promise_create(account.len, OL_PTR(account.ptr), method.len,
-                                  OL_PTR(method.ptr), args.len, OL_PTR(args.ptr),
-                                  OL_PTR(amount), gas);
+    index = ol_promise_call(then, dep, account.ptr, account.len, method.ptr, method.len,
+                            args.ptr, args.len, amount, gas);
     desc = dup_desc(ctx, "'%.*s' on %.*s", (const char *)method.ptr, method.len,
                     (const char *)account.ptr, account.len);
     arg_free(ctx, &account);

@@ -47,6 +47,15 @@ typedef struct ol_np {
 
 /* --- promises.c: the registry ----------------------------------------------------- */
 
+/*
+ * The host call behind near.promiseCreate / env.promise_create (`then` 0) and
+ * near.promiseThen / env.promise_then (`then` 1: after promise `dep`); `amount` is a
+ * 16-byte little-endian u128. The new promise's index.
+ */
+uint64_t ol_promise_call(int then, uint64_t dep, const uint8_t *account, size_t account_len,
+                         const uint8_t *method, size_t method_len, const uint8_t *args,
+                         size_t args_len, const uint8_t *amount, uint64_t gas);
+
 extern uint32_t ol_part;          /* the current part: 0, then +1 per resume */
 extern ol_np **ol_part_np;        /* the current part's promises, by promise index */
 extern uint32_t ol_part_len;
